@@ -1,0 +1,98 @@
+import { Router } from 'itty-router/Router';
+import { isAuthorized } from './auth';
+import {
+  CACHE_KEYS_TO_CLEAR,
+  ITEMS_CACHE_KEY,
+  cacheAside,
+  clearCache,
+  isValidCachedItems,
+  type Log,
+  type OpenStore,
+} from './cache';
+import { CATALOG_JSON } from './catalog';
+import { describeError } from './describe-error';
+import { JSON_CONTENT_TYPE, bytesResponse, errorResponse, noContent, withoutBody } from './responses';
+
+export interface RouterDeps {
+  openStore: OpenStore;
+  /**
+   * Bearer token required by `DELETE /cache`; empty means unprotected. A function lets the
+   * edge defer reading it until a request actually needs it.
+   */
+  adminToken: string | (() => string);
+  log: Log;
+}
+
+/** All the HTTP surface needs: one Web-standard request in, one response out, never a rejection. */
+export interface App {
+  fetch(request: Request): Promise<Response>;
+}
+
+const CACHE_NOT_CLEARED = 'cache unavailable: the cache was not cleared';
+
+const HEALTHY = new TextEncoder().encode('{"status":"ok"}');
+
+export function createRouter(deps: RouterDeps): App {
+  const { openStore, adminToken, log } = deps;
+  const readAdminToken = typeof adminToken === 'function' ? adminToken : () => adminToken;
+
+  const serveItems = (): Response => {
+    // cacheAside absorbs every store failure, so nothing here can turn a cache problem into a 500.
+    const { body, fromCache } = cacheAside({
+      openStore,
+      key: ITEMS_CACHE_KEY,
+      load: () => CATALOG_JSON,
+      isValid: isValidCachedItems,
+      log,
+    });
+    return bytesResponse(200, body, {
+      'content-type': JSON_CONTENT_TYPE,
+      'x-served-from-cache': String(fromCache),
+    });
+  };
+
+  const clear = (request: Request): Response => {
+    // Checked before the store is opened: an unauthorized caller must not cause any store traffic.
+    if (!isAuthorized(request.headers.get('authorization'), readAdminToken())) {
+      return errorResponse(401, 'unauthorized: a valid bearer token is required', { 'www-authenticate': 'Bearer' });
+    }
+    const result = clearCache(openStore, CACHE_KEYS_TO_CLEAR, log);
+    // The reason (host names, driver messages) goes to the log, not to the caller.
+    return result.cleared ? noContent() : errorResponse(503, CACHE_NOT_CLEARED);
+  };
+
+  // Probes must not depend on the cache backend being reachable.
+  const health = (): Response =>
+    bytesResponse(200, HEALTHY, { 'content-type': JSON_CONTENT_TYPE });
+
+  const methodNotAllowed = (allowed: string) => (): Response =>
+    errorResponse(405, 'method not allowed', { allow: allowed });
+
+  const router = Router<Request, [], Response>({
+    // Only genuine bugs get here: every cache failure is handled where it happens.
+    catch: (error: unknown) => {
+      try {
+        log(`unhandled error: ${describeError(error)}`);
+      } catch {
+        // The logger may be the bug; the client still gets its 500 instead of a dropped request.
+      }
+      return errorResponse(500, 'internal error');
+    },
+    finally: [
+      (response: Response | undefined) => response ?? errorResponse(404, 'not found'),
+      (response: Response, request: Request) => (request.method === 'HEAD' ? withoutBody(response) : response),
+    ],
+  });
+
+  router
+    .get('/items', serveItems)
+    .head('/items', serveItems)
+    .all('/items', methodNotAllowed('GET, HEAD'))
+    .delete('/cache', clear)
+    .all('/cache', methodNotAllowed('DELETE'))
+    .get('/healthz', health)
+    .head('/healthz', health)
+    .all('/healthz', methodNotAllowed('GET, HEAD'));
+
+  return { fetch: (request) => router.fetch(request) };
+}
