@@ -1,0 +1,78 @@
+// Loads a Spin HTTP component the way Spin does: translate and compile once, then a fresh
+// instance for every request (StarlingMonkey components of this generation serve one request per
+// instance, and a fresh instance means no state leaks between requests).
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { IncomingRequest, ResponseOutparam } from './wasi/http.js';
+
+const CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/spin-component-runner/', import.meta.url));
+
+/**
+ * jco's translation takes ~2 s for an 11 MB component; keep it on disk keyed by the component's
+ * hash so restarts (and every end-to-end test) skip it.
+ * @param {Uint8Array} wasm
+ * @returns {Promise<string>} directory holding component.js and the core modules
+ */
+async function translate(wasm) {
+  const dir = path.join(CACHE_DIR, createHash('sha256').update(wasm).digest('hex').slice(0, 32));
+  const present = await readdir(dir).catch(() => []);
+  if (present.includes('component.js')) return dir;
+  const { transpile } = await import('@bytecodealliance/jco');
+  const { files } = await transpile(wasm, {
+    name: 'component',
+    instantiation: 'sync',
+    typescript: false,
+    base64Cutoff: 0, // every core module goes through getCoreModule, so each is compiled once
+    quiet: true,
+  });
+  const staging = `${dir}.${process.pid}.tmp`;
+  await mkdir(staging, { recursive: true });
+  for (const [name, bytes] of Object.entries(files)) await writeFile(path.join(staging, name), bytes);
+  // Another runner may have won the race; its copy is identical.
+  await rename(staging, dir).catch(() => rm(staging, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * @typedef {import('./wasi/http.js').BufferedRequest} BufferedRequest
+ * @typedef {{ status: number, headers: Array<[string, Uint8Array]>, body: Uint8Array }} GuestResponse
+ */
+
+/**
+ * @param {string} wasmPath
+ * @param {Record<string, object>} imports host implementations keyed by unversioned interface name
+ */
+export async function loadComponent(wasmPath, imports) {
+  const wasm = await readFile(wasmPath);
+  const dir = await translate(wasm);
+  const { instantiate } = await import(pathToFileURL(path.join(dir, 'component.js')).href);
+  const coreNames = (await readdir(dir)).filter((name) => name.endsWith('.wasm'));
+  const modules = new Map(
+    await Promise.all(coreNames.map(async (name) => [name, await WebAssembly.compile(await readFile(path.join(dir, name)))])),
+  );
+  const getCoreModule = (name) => modules.get(name);
+
+  return {
+    sizeBytes: wasm.length,
+    /** A fresh instance: call once per request. */
+    instantiate: () => instantiate(getCoreModule, imports),
+    /**
+     * Runs one request through an instance. Throws if the guest traps or never answers.
+     * @param {ReturnType<typeof instantiate>} instance
+     * @param {BufferedRequest} request
+     * @returns {GuestResponse}
+     */
+    handle(instance, request) {
+      const out = new ResponseOutparam();
+      instance.incomingHandler.handle(new IncomingRequest(request), out);
+      if (!out.result) throw new Error('guest never invoked response-outparam::set');
+      if (out.result.tag === 'err') throw new Error(`guest answered with an error: ${JSON.stringify(out.result.val)}`);
+      const response = out.result.val;
+      const body = response.outgoingBody;
+      if (body && !body.finished) throw new Error('guest did not finish the response body');
+      return { status: response.status, headers: response.fields.entries(), body: Buffer.concat(body?.chunks ?? []) };
+    },
+  };
+}

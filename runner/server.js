@@ -1,0 +1,122 @@
+// Serves HTTP with node:http and hands each request to a fresh component instance, like Spin's
+// HTTP trigger. Guest failures become 500s and oversize bodies 413s; nothing a client sends can
+// take the runner down.
+import http from 'node:http';
+import { matchRoute } from './manifest.js';
+
+const json = (status, error) => ({
+  status,
+  headers: [['content-type', 'application/json']],
+  body: Buffer.from(JSON.stringify({ error })),
+});
+
+/**
+ * @param {{
+ *   routes: import('./manifest.js').HttpRoute[],
+ *   componentFor: (route: import('./manifest.js').HttpRoute) => Awaited<ReturnType<typeof import('./component.js').loadComponent>>,
+ *   maxBodyBytes: number,
+ *   log: (line: string) => void,
+ *   onTiming?: (timing: { instantiateMs: number, handleMs: number }) => void,
+ * }} options
+ */
+export function createServer({ routes, componentFor, maxBodyBytes, log, onTiming }) {
+  const server = http.createServer(async (req, res) => {
+    let reply;
+    try {
+      const body = await readBody(req, maxBodyBytes);
+      reply = body ? dispatch(req, body) : json(413, `request body exceeds ${maxBodyBytes} bytes`);
+    } catch (error) {
+      log(`request failed: ${error.message}`);
+      reply = json(500, 'internal error');
+    }
+    send(req, res, reply);
+  });
+
+  function dispatch(req, body) {
+    const url = new URL(req.url ?? '/', 'http://placeholder');
+    const match = matchRoute(routes, url.pathname);
+    if (!match) return json(404, 'no route matches this path');
+    const authority = req.headers.host ?? `${server.address().address}:${server.address().port}`;
+    const request = {
+      method: req.method ?? 'GET',
+      pathWithQuery: req.url ?? '/',
+      authority,
+      headers: [...pairs(req.rawHeaders), ...spinHeaders(req, match, authority)],
+      body,
+    };
+    const component = componentFor(match.route);
+    try {
+      const started = performance.now();
+      const instance = component.instantiate();
+      const instantiated = performance.now();
+      const response = component.handle(instance, request);
+      onTiming?.({ instantiateMs: instantiated - started, handleMs: performance.now() - instantiated });
+      return response;
+    } catch (error) {
+      log(`component ${match.route.component.id} failed: ${error.message}`);
+      return { status: 500, headers: [], body: Buffer.alloc(0) };
+    }
+  }
+
+  server.on('clientError', (_error, socket) => socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'));
+  return server;
+}
+
+/** Resolves to the whole body, or null once it grows past the limit. */
+function readBody(req, limit) {
+  if (Number(req.headers['content-length'] ?? 0) > limit) {
+    req.resume();
+    return Promise.resolve(null);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data').resume();
+        resolve(null);
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(new Uint8Array(Buffer.concat(chunks))));
+    req.on('error', reject);
+  });
+}
+
+function pairs(raw) {
+  const out = [];
+  for (let i = 0; i < raw.length; i += 2) out.push([raw[i].toLowerCase(), raw[i + 1]]);
+  return out;
+}
+
+/** The request headers Spin's HTTP trigger adds, so components can rely on them here too. */
+function spinHeaders(req, match, authority) {
+  const { route, basePath, pathInfo } = match;
+  return [
+    ['spin-full-url', `http://${authority}${req.url}`],
+    ['spin-path-info', pathInfo],
+    ['spin-matched-route', route.route],
+    ['spin-base-path', basePath],
+    ['spin-raw-component-route', route.route],
+    ['spin-component-route', route.route.replace(/\/\.\.\.$/, '')],
+    ['spin-client-addr', `${req.socket.remoteAddress}:${req.socket.remotePort}`],
+  ];
+}
+
+function send(req, res, { status, headers, body }) {
+  try {
+    const grouped = new Map();
+    for (const [name, value] of headers) {
+      grouped.set(name, [...(grouped.get(name) ?? []), Buffer.from(value).toString('latin1')]);
+    }
+    for (const [name, values] of grouped) res.setHeader(name, values.length === 1 ? values[0] : values);
+    res.statusCode = status;
+  } catch {
+    // A header Node refuses (e.g. a control character) must not crash the runner.
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.statusCode = 500;
+    res.end();
+    return;
+  }
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
