@@ -58,6 +58,7 @@ function parseListen(value) {
   return { host: match[1] ?? match[2], port };
 }
 
+/** @returns {[string, string]} */
 function parseVariable(value) {
   const eq = value.indexOf('=');
   if (eq <= 0) throw new UsageError(`--variable: expected NAME=VALUE, got "${value.split('=')[0]}…"`);
@@ -109,9 +110,9 @@ export async function main(argv) {
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.listen.port, options.listen.host, resolve);
+    server.listen(options.listen.port, options.listen.host, () => resolve(undefined));
   });
-  const { address, port } = server.address();
+  const { address, port } = /** @type {import('node:net').AddressInfo} */ (server.address());
   const base = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   const routeLines = manifest.routes.map(({ route, component }) => {
     const wildcard = route.endsWith('/...');

@@ -20,13 +20,13 @@ async function translate(wasm) {
   const present = await readdir(dir).catch(() => []);
   if (present.includes('component.js')) return dir;
   const { transpile } = await import('@bytecodealliance/jco');
-  const { files } = await transpile(wasm, {
+  const { files } = await transpile(wasm, /** @type {any} jco's typings omit `typescript` */ ({
     name: 'component',
     instantiation: 'sync',
     typescript: false,
     base64Cutoff: 0, // every core module goes through getCoreModule, so each is compiled once
     quiet: true,
-  });
+  }));
   const staging = `${dir}.${process.pid}.tmp`;
   await mkdir(staging, { recursive: true });
   for (const [name, bytes] of Object.entries(files)) await writeFile(path.join(staging, name), bytes);
@@ -49,9 +49,9 @@ export async function loadComponent(wasmPath, imports) {
   const dir = await translate(wasm);
   const { instantiate } = await import(pathToFileURL(path.join(dir, 'component.js')).href);
   const coreNames = (await readdir(dir)).filter((name) => name.endsWith('.wasm'));
-  const modules = new Map(
-    await Promise.all(coreNames.map(async (name) => [name, await WebAssembly.compile(await readFile(path.join(dir, name)))])),
-  );
+  /** @type {Map<string, WebAssembly.Module>} */
+  const modules = new Map();
+  await Promise.all(coreNames.map(async (name) => modules.set(name, await WebAssembly.compile(await readFile(path.join(dir, name))))));
   const getCoreModule = (name) => modules.get(name);
 
   return {

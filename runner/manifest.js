@@ -18,7 +18,7 @@ export function loadManifest(file) {
   const where = (key) => `${file}: ${key}`;
   let doc;
   try {
-    doc = parseToml(readFileSync(file, 'utf8'));
+    doc = /** @type {any} */ (parseToml(readFileSync(file, 'utf8')));
   } catch (error) {
     throw new ManifestError(`${file}: ${error.code === 'ENOENT' ? 'not found' : error.message}`);
   }

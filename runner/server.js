@@ -36,7 +36,8 @@ export function createServer({ routes, componentFor, maxBodyBytes, log, onTiming
     const url = new URL(req.url ?? '/', 'http://placeholder');
     const match = matchRoute(routes, url.pathname);
     if (!match) return json(404, 'no route matches this path');
-    const authority = req.headers.host ?? `${server.address().address}:${server.address().port}`;
+    const { address, port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+    const authority = req.headers.host ?? `${address}:${port}`;
     const request = {
       method: req.method ?? 'GET',
       pathWithQuery: req.url ?? '/',
@@ -83,13 +84,16 @@ function readBody(req, limit) {
   });
 }
 
+/** @returns {Array<[string, string]>} */
 function pairs(raw) {
+  /** @type {Array<[string, string]>} */
   const out = [];
   for (let i = 0; i < raw.length; i += 2) out.push([raw[i].toLowerCase(), raw[i + 1]]);
   return out;
 }
 
 /** The request headers Spin's HTTP trigger adds, so components can rely on them here too. */
+/** @returns {Array<[string, string]>} */
 function spinHeaders(req, match, authority) {
   const { route, basePath, pathInfo } = match;
   return [

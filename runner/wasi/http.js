@@ -9,6 +9,7 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export class Fields {
   /** @param {Array<[string, Uint8Array]>} entries @param {boolean} immutable */
   constructor(entries = [], immutable = false) {
+    /** @type {Array<[string, Uint8Array]>} */
     this.list = entries.map(([name, value]) => [name.toLowerCase(), value]);
     this.immutable = immutable;
   }
@@ -38,7 +39,7 @@ export class Fields {
     this.list.push([name.toLowerCase(), value]);
   }
   entries() {
-    return this.list.map(([n, v]) => [n, v]);
+    return [...this.list];
   }
   clone() {
     return new Fields(this.entries());
