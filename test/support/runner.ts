@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 export const APP_DIR = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = fileURLToPath(new URL('../../runner/cli.js', import.meta.url));
+/** What `npm start` runs: build when stale, then the CLI. */
+export const START = fileURLToPath(new URL('../../runner/start.js', import.meta.url));
 
 export interface RunningApp {
   baseUrl: string;
@@ -20,10 +22,12 @@ export interface RunnerOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   timeoutMs?: number;
+  /** the script to run (default: the CLI) */
+  script?: string;
 }
 
-export async function startRunner({ args = [], env = {}, cwd = APP_DIR, timeoutMs = 30_000 }: RunnerOptions = {}): Promise<RunningApp> {
-  const child = spawn(process.execPath, [CLI, '--listen', '127.0.0.1:0', ...args], {
+export async function startRunner({ args = [], env = {}, cwd = APP_DIR, timeoutMs = 30_000, script = CLI }: RunnerOptions = {}): Promise<RunningApp> {
+  const child = spawn(process.execPath, [script, '--listen', '127.0.0.1:0', ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,9 +72,9 @@ export async function startRunner({ args = [], env = {}, cwd = APP_DIR, timeoutM
 }
 
 /** Runs the runner to completion (for start-up errors) and returns its exit code and output. */
-export function runRunnerToExit(args: string[], { cwd = APP_DIR, env = {} }: RunnerOptions = {}) {
+export function runRunnerToExit(args: string[], { cwd = APP_DIR, env = {}, script = CLI }: RunnerOptions = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
