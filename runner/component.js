@@ -2,12 +2,15 @@
 // instance for every request (StarlingMonkey components of this generation serve one request per
 // instance, and a fresh instance means no state leaks between requests).
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { IncomingRequest, ResponseOutparam } from './wasi/http.js';
 
 const CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/spin-component-runner/', import.meta.url));
+// Builds are not byte-for-byte reproducible, so every build adds an entry (~12 MB): keep the few
+// most recently used (the app, the bench's baseline, a previous build) and drop the rest.
+const CACHE_ENTRIES_KEPT = 4;
 
 /**
  * jco's translation takes ~2 s for an 11 MB component; keep it on disk keyed by the component's
@@ -18,7 +21,11 @@ const CACHE_DIR = fileURLToPath(new URL('../node_modules/.cache/spin-component-r
 async function translate(wasm) {
   const dir = path.join(CACHE_DIR, createHash('sha256').update(wasm).digest('hex').slice(0, 32));
   const present = await readdir(dir).catch(() => []);
-  if (present.includes('component.js')) return dir;
+  if (present.includes('component.js')) {
+    const now = new Date();
+    await utimes(dir, now, now).catch(() => {});
+    return dir;
+  }
   const { transpile } = await import('@bytecodealliance/jco');
   const { files } = await transpile(wasm, /** @type {any} jco's typings omit `typescript` */ ({
     name: 'component',
@@ -32,7 +39,17 @@ async function translate(wasm) {
   for (const [name, bytes] of Object.entries(files)) await writeFile(path.join(staging, name), bytes);
   // Another runner may have won the race; its copy is identical.
   await rename(staging, dir).catch(() => rm(staging, { recursive: true, force: true }));
+  await pruneCache().catch(() => {}); // best effort: another runner may be pruning too
   return dir;
+}
+
+async function pruneCache() {
+  const names = (await readdir(CACHE_DIR)).filter((name) => !name.endsWith('.tmp'));
+  const entries = await Promise.all(names.map(async (name) => ({ name, used: (await stat(path.join(CACHE_DIR, name))).mtimeMs })));
+  entries.sort((a, b) => b.used - a.used);
+  for (const { name } of entries.slice(CACHE_ENTRIES_KEPT)) {
+    await rm(path.join(CACHE_DIR, name), { recursive: true, force: true });
+  }
 }
 
 /**

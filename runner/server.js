@@ -16,10 +16,33 @@ const json = (status, error) => ({
  *   componentFor: (route: import('./manifest.js').HttpRoute) => Awaited<ReturnType<typeof import('./component.js').loadComponent>>,
  *   maxBodyBytes: number,
  *   log: (line: string) => void,
- *   onTiming?: (timing: { instantiateMs: number, handleMs: number }) => void,
- * }} options
+ *   onTiming?: (timing: { instantiateMs: number, handleMs: number, preinstantiated: boolean }) => void,
+ *   preinstantiate?: boolean,
+ * }} options `preinstantiate` (default true): keep one spare instance per component, made
+ *   while the server is idle, so a request pays instantiation only when requests arrive faster
+ *   than spares can be made. Every request still gets a fresh, never-used instance (components
+ *   of this SDK generation make no host call while being instantiated, so an instance made
+ *   early is no different from one made on arrival).
  */
-export function createServer({ routes, componentFor, maxBodyBytes, log, onTiming }) {
+export function createServer({ routes, componentFor, maxBodyBytes, log, onTiming, preinstantiate = true }) {
+  /** @typedef {ReturnType<typeof componentFor>} Component */
+  /** @type {Map<Component, ReturnType<Component['instantiate']>>} */
+  const spares = new Map();
+  /** @type {Map<Component, NodeJS.Immediate>} */
+  const refills = new Map();
+  /** Makes a spare for `component` once the current I/O callbacks (this response included) are done. */
+  const scheduleSpare = (component) => {
+    if (!preinstantiate || !component || spares.has(component) || refills.has(component)) return;
+    refills.set(component, setImmediate(() => {
+      refills.delete(component);
+      try {
+        spares.set(component, component.instantiate());
+      } catch {
+        // No spare: the next request instantiates inline and reports the failure itself.
+      }
+    }));
+  };
+
   const server = http.createServer(async (req, res) => {
     let reply;
     try {
@@ -48,17 +71,35 @@ export function createServer({ routes, componentFor, maxBodyBytes, log, onTiming
     const component = componentFor(match.route);
     try {
       const started = performance.now();
-      const instance = component.instantiate();
+      const spare = spares.get(component);
+      spares.delete(component);
+      const instance = spare ?? component.instantiate();
       const instantiated = performance.now();
       const response = component.handle(instance, request);
-      onTiming?.({ instantiateMs: instantiated - started, handleMs: performance.now() - instantiated });
+      onTiming?.({ instantiateMs: instantiated - started, handleMs: performance.now() - instantiated, preinstantiated: spare !== undefined });
       return response;
     } catch (error) {
       log(`component ${match.route.component.id} failed: ${error.message}`);
       return { status: 500, headers: [], body: Buffer.alloc(0) };
+    } finally {
+      scheduleSpare(component);
     }
   }
 
+  server.on('listening', () => {
+    for (const route of routes) {
+      try {
+        scheduleSpare(componentFor(route));
+      } catch {
+        // a route whose component cannot be had fails on its first request instead
+      }
+    }
+  });
+  server.on('close', () => {
+    for (const immediate of refills.values()) clearImmediate(immediate);
+    refills.clear();
+    spares.clear();
+  });
   server.on('clientError', (_error, socket) => socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n'));
   return server;
 }

@@ -1,0 +1,514 @@
+#!/usr/bin/env node
+// `npm run bench`: see bench/lib/args.js for the flags and bench/results.md for what is measured.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { USAGE, UsageError, parseOptions } from './lib/args.js';
+import { ensureAppBuilt, ensureBaseline, timeBuild, warmTranslations } from './lib/build.js';
+import { keepAliveAgent, request, sleep } from './lib/http.js';
+import { runLoad } from './lib/load.js';
+import { cpuSnapshot, cpuUsedByOthers, machineFacts } from './lib/machine.js';
+import { killAllNow, liveChildren, spawnTracked, stopAll, stopChild, waitExit } from './lib/procs.js';
+import { callDelta, redisServerVersion, startRedis } from './lib/redis.js';
+import { renderConsole, renderMarkdown } from './lib/report.js';
+import { makeAppDir, makeBaselineAppDir, startRunner } from './lib/runner.js';
+import { spread, summarize } from './lib/stats.js';
+import { latencySvg } from './lib/svg.js';
+import { componentCoreInfo } from './lib/wasm-info.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BENCH_DIR = path.join(ROOT, 'bench');
+const WORK_DIR = path.join(BENCH_DIR, 'work');
+const BUILD_TIME_FILE = path.join(WORK_DIR, 'build-time.json');
+const ITEMS_KEY = 'items:v1:all';
+/** What GET /items answers (src/catalog.ts) and what the baseline fixture answers too. */
+const CATALOG_BODY =
+  '[{"id":1,"title":"Black Coffee"},{"id":2,"title":"Latte"},{"id":3,"title":"Caramel Latte"},'
+  + '{"id":4,"title":"Cappuccino"},{"id":5,"title":"Americano"},{"id":6,"title":"Espresso"}]';
+
+const say = (line) => process.stderr.write(`[bench] ${line}\n`);
+
+async function main(argv) {
+  const options = parseOptions(argv);
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
+  const benchStarted = performance.now();
+  const cpuStart = cpuSnapshot();
+  const outDir = path.resolve(options.out ?? (options.quick ? WORK_DIR : BENCH_DIR));
+  fs.mkdirSync(WORK_DIR, { recursive: true });
+  fs.mkdirSync(outDir, { recursive: true });
+  const runDir = fs.mkdtempSync(path.join(WORK_DIR, 'run-'));
+  // SQLite files, app dirs and the redis-server dir of this run; removed however the bench ends
+  process.on('exit', () => fs.rmSync(runDir, { recursive: true, force: true }));
+
+  const redisVersion = options.noRedis ? null : redisServerVersion();
+  const redisSkipped = options.noRedis
+    ? 'disabled with --no-redis'
+    : redisVersion === null
+      ? 'redis-server is not installed (not found on PATH); install the Debian package redis-server to include it'
+      : null;
+  if (redisSkipped) say(`Redis scenarios skipped: ${redisSkipped}`);
+
+  const results = {
+    options: { ...options, out: path.relative(ROOT, outDir) || '.' },
+    command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    machine: machineFacts(ROOT, redisVersion),
+    redisSkipped,
+    backends: redisSkipped ? ['sqlite'] : ['sqlite', 'redis'],
+  };
+
+  // ---------------------------------------------------------------- builds
+  const appBuild = await ensureAppBuilt(ROOT, say);
+  const baseline = await ensureBaseline(ROOT, WORK_DIR, say);
+  const appWasm = path.join(ROOT, 'dist', 'cache-with-az-redis.wasm');
+  results.sizes = {
+    app: fs.statSync(appWasm).size,
+    baseline: fs.statSync(baseline.wasm).size,
+  };
+  results.baselineBuild = baseline;
+  // A component the runner has not seen is translated by jco on first load (~2 s, lots of memory):
+  // do it now, so that the runners' start-up and memory figures are those of a normal start.
+  results.translation = await warmTranslations(ROOT, [appWasm, baseline.wasm]);
+  results.core = { app: componentCoreInfo(ROOT, appWasm), baseline: componentCoreInfo(ROOT, baseline.wasm) };
+  if (options.skipBuild) {
+    const last = readJson(BUILD_TIME_FILE);
+    results.build = last ? { ...last, reused: true } : appBuild ? { totalMs: appBuild.ms, steps: null, measuredAt: new Date().toISOString(), reused: false } : null;
+  } else {
+    say('timing the build (knitwit → webpack → j2w, outputs in bench/work/timed-build/)');
+    results.build = { ...(await timeBuild(ROOT, WORK_DIR)), reused: false };
+    fs.writeFileSync(BUILD_TIME_FILE, JSON.stringify(results.build, null, 2));
+  }
+
+  // ---------------------------------------------------------------- processes
+  let redis = null;
+  if (!redisSkipped) {
+    redis = await startRedis({ workDir: runDir });
+    say(`redis-server ${redisVersion} on 127.0.0.1:${redis.port} (pid ${redis.pid})`);
+  }
+  const apps = {
+    baseline: makeBaselineAppDir({ workDir: runDir, name: 'baseline', wasm: baseline.wasm }),
+    sqlite: makeAppDir({ root: ROOT, workDir: runDir, name: 'app-sqlite' }),
+    ...(redis ? { redis: makeAppDir({ root: ROOT, workDir: runDir, name: 'app-redis', redisUrl: redis.url }) } : {}),
+  };
+  say('starting the runners (node runner/cli.js)…');
+  const runners = Object.fromEntries(
+    await Promise.all(
+      Object.entries(apps).map(async ([name, app]) => [name, await startRunner({ root: ROOT, name, cwd: app.dir, args: app.args })]),
+    ),
+  );
+  for (const r of Object.values(runners)) say(`  ${r.name}: ${r.baseUrl} (pid ${r.pid}, ready in ${Math.round(r.startupMs)} ms)`);
+  results.startupMs = Object.fromEntries(Object.entries(runners).map(([k, r]) => [k, r.startupMs]));
+
+  await sanityChecks(runners, results);
+  results.memory = { before: memoryOf(runners) };
+
+  // ---------------------------------------------------------------- KV operations (Redis)
+  if (redis) {
+    say('counting Redis commands per request (INFO commandstats)…');
+    results.redisOps = await countRedisOps(runners.redis, redis);
+  }
+
+  // ---------------------------------------------------------------- sequential latency
+  say(`sequential latency: ${options.requests} timed requests per scenario, one keep-alive connection…`);
+  results.sequential = await sequentialLatency(runners, results.backends, options);
+
+  // ---------------------------------------------------------------- load
+  results.load = await loadRuns(runners, results.backends, options);
+  results.memory.after = memoryOf(runners);
+
+  await runners.baseline.stop();
+  await runners.sqlite.stop();
+
+  // ---------------------------------------------------------------- hung Redis
+  if (redis) {
+    say('hung Redis: SIGSTOP redis-server, sequential GETs, cool-off, SIGCONT…');
+    results.hung = await hungRedis(runners.redis, redis);
+  }
+  await runners.redis?.stop();
+
+  // ---------------------------------------------------------------- pre-instantiation before/after
+  say('pre-instantiation before/after (runner/server.js, preinstantiate off vs on, SQLite hit)…');
+  results.preinstantiate = await preinstantiateComparison(appWasm, runDir, options);
+
+  // ---------------------------------------------------------------- in-process cost
+  say(`per-request cost inside the runner (in-process, ${options.iterations} requests per scenario)…`);
+  results.cost = {
+    baseline: await costProbe({ wasm: baseline.wasm, backend: 'none', scenarios: ['baseline'] }, options),
+    sqlite: await costProbe({ wasm: appWasm, backend: 'sqlite', sqliteFile: path.join(runDir, 'probe', 'kv.db'), scenarios: ['hit', 'miss', 'delete'] }, options),
+    ...(redis ? { redis: await costProbe({ wasm: appWasm, backend: 'redis', redisUrl: redis.url, scenarios: ['hit', 'miss', 'delete'] }, options) } : {}),
+  };
+
+  await redis?.stop();
+  await stopAll();
+
+  results.machine.loadAvgEnd = os.loadavg();
+  results.machine.otherCpu = cpuUsedByOthers(cpuStart, cpuSnapshot());
+  results.totalS = (performance.now() - benchStarted) / 1000;
+
+  const svgFile = path.join(outDir, 'latency.svg');
+  const mdFile = path.join(outDir, 'results.md');
+  fs.writeFileSync(svgFile, latencySvg(results));
+  fs.writeFileSync(mdFile, renderMarkdown(results, { svgName: path.basename(svgFile) }));
+  fs.writeFileSync(path.join(WORK_DIR, 'last-results.json'), JSON.stringify(results, null, 2));
+  fs.rmSync(runDir, { recursive: true, force: true });
+  process.stdout.write(renderConsole(results));
+  say(`wrote ${path.relative(process.cwd(), mdFile)} and ${path.relative(process.cwd(), svgFile)} (${results.totalS.toFixed(0)} s)`);
+  const left = liveChildren();
+  if (left.length) say(`warning: still running: ${left.map((c) => `${c.name} (${c.pid})`).join(', ')}`);
+}
+
+function readJson(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function memoryOf(runners) {
+  return Object.fromEntries(Object.entries(runners).map(([k, r]) => [k, r.memory()]));
+}
+
+const fromCache = (res) => res.headers['x-served-from-cache'] ?? null;
+
+/** The three runners answer what they should before anything is timed. */
+async function sanityChecks(runners, results) {
+  const agent = keepAliveAgent();
+  const problems = [];
+  const expect = (cond, what) => cond || problems.push(what);
+  const b = await request(runners.baseline.baseUrl, { agent });
+  expect(b.status === 200 && b.body.toString() === CATALOG_BODY, `baseline GET /items: ${b.status} ${b.body.length} bytes`);
+  expect(b.headers['content-type'] === 'application/json', `baseline content-type ${b.headers['content-type']}`);
+  for (const name of results.backends) {
+    const url = runners[name].baseUrl;
+    const d = await request(url, { method: 'DELETE', path: '/cache', agent });
+    expect(d.status === 204, `${name} DELETE /cache: ${d.status}`);
+    const miss = await request(url, { agent });
+    expect(miss.status === 200 && fromCache(miss) === 'false' && miss.body.toString() === CATALOG_BODY, `${name} first GET: ${miss.status} from-cache=${fromCache(miss)}`);
+    const hit = await request(url, { agent });
+    expect(hit.status === 200 && fromCache(hit) === 'true' && hit.body.toString() === CATALOG_BODY, `${name} second GET: ${hit.status} from-cache=${fromCache(hit)}`);
+  }
+  agent.destroy();
+  results.bodyBytes = Buffer.byteLength(CATALOG_BODY);
+  if (problems.length) throw new Error(`sanity checks failed:\n  ${problems.join('\n  ')}`);
+}
+
+/** Exact Redis command counts per request, from INFO commandstats deltas. */
+async function countRedisOps(runner, redis, n = 100) {
+  const agent = keepAliveAgent();
+  const url = runner.baseUrl;
+  const add = (total, delta) => {
+    for (const [k, v] of Object.entries(delta)) total[k] = (total[k] ?? 0) + v;
+  };
+  const perRequest = (total) => Object.fromEntries(Object.entries(total).map(([k, v]) => [k, v / n]));
+  const out = {};
+
+  // hit: warm the cache, then n GETs between two snapshots
+  await request(url, { agent });
+  let wrong = 0;
+  let before = await redis.commandCalls();
+  for (let i = 0; i < n; i++) if (fromCache(await request(url, { agent })) !== 'true') wrong++;
+  out.hit = { n, perRequest: perRequest(callDelta(before, await redis.commandCalls())), wrong };
+
+  // miss: the bench deletes the key with its own client, then snapshot, GET, snapshot
+  const total = {};
+  wrong = 0;
+  for (let i = 0; i < n; i++) {
+    await redis.admin.del(ITEMS_KEY);
+    before = await redis.commandCalls();
+    if (fromCache(await request(url, { agent })) !== 'false') wrong++;
+    add(total, callDelta(before, await redis.commandCalls()));
+  }
+  out.miss = { n, perRequest: perRequest(total), wrong };
+
+  // delete: n DELETE /cache between two snapshots
+  wrong = 0;
+  before = await redis.commandCalls();
+  for (let i = 0; i < n; i++) if ((await request(url, { method: 'DELETE', path: '/cache', agent })).status !== 204) wrong++;
+  out.delete = { n, perRequest: perRequest(callDelta(before, await redis.commandCalls())), wrong };
+  agent.destroy();
+  return out;
+}
+
+/**
+ * One keep-alive connection, one request at a time. Scenarios run in rounds (a share of the
+ * requests of every scenario per round) so drift is spread over all of them. A miss is a
+ * DELETE /cache (untimed) followed by the timed GET, which must say x-served-from-cache: false.
+ */
+async function sequentialLatency(runners, backends, options) {
+  const scenarios = [
+    { key: 'baseline', runner: 'baseline', label: 'baseline (no store)' },
+    ...backends.flatMap((b) => [
+      { key: `${b}-hit`, runner: b, label: `${b} hit`, expect: 'true' },
+      { key: `${b}-miss`, runner: b, label: `${b} miss`, expect: 'false', wipe: true },
+      { key: `${b}-delete`, runner: b, label: `${b} DELETE /cache`, method: 'DELETE', path: '/cache', status: 204 },
+    ]),
+  ];
+  const agents = Object.fromEntries(Object.keys(runners).map((k) => [k, keepAliveAgent()]));
+  const samples = Object.fromEntries(scenarios.map((s) => [s.key, []]));
+  const wrong = Object.fromEntries(scenarios.map((s) => [s.key, 0]));
+  const rounds = Math.max(1, Math.min(options.repeats, options.requests));
+  const warm = Math.min(20, options.requests);
+  for (const s of scenarios) {
+    // warm-up, untimed
+    for (let i = 0; i < warm; i++) await request(runners[s.runner].baseUrl, { agent: agents[s.runner], method: s.method, path: s.path });
+  }
+  for (let round = 0; round < rounds; round++) {
+    const share = Math.floor(options.requests / rounds) + (round < options.requests % rounds ? 1 : 0);
+    for (const s of scenarios) {
+      const url = runners[s.runner].baseUrl;
+      const agent = agents[s.runner];
+      if (s.expect === 'true') await request(url, { agent }); // make sure the cache is warm
+      for (let i = 0; i < share; i++) {
+        if (s.wipe) await request(url, { agent, method: 'DELETE', path: '/cache' });
+        const res = await request(url, { agent, method: s.method, path: s.path });
+        samples[s.key].push(res.ms);
+        if (res.status !== (s.status ?? 200) || (s.expect && fromCache(res) !== s.expect)) wrong[s.key]++;
+      }
+    }
+  }
+  for (const a of Object.values(agents)) a.destroy();
+  return scenarios.map((s) => ({ key: s.key, label: s.label, latency: summarize(samples[s.key]), wrong: wrong[s.key] }));
+}
+
+/**
+ * autocannon runs. GET /items on the baseline and the warm-cache hit path of each backend
+ * alternate (round-robin, rotating the order every repeat); then DELETE /cache per backend.
+ */
+async function loadRuns(runners, backends, options) {
+  const arms = [
+    { key: 'baseline', runner: 'baseline' },
+    ...backends.map((b) => ({ key: `${b}-hit`, runner: b })),
+  ];
+  const say2 = (line) => say(`  ${line}`);
+  say(`load: warming up each runner (1 s at 8 connections)…`);
+  for (const r of Object.keys(runners)) {
+    await request(runners[r].baseUrl); // fills the cache for the app runners
+    await runLoad({ url: `${runners[r].baseUrl}/items`, connections: 8, durationS: 1 });
+  }
+  const hit = [];
+  for (const connections of options.connections) {
+    const runs = Object.fromEntries(arms.map((a) => [a.key, []]));
+    for (let rep = 0; rep < options.repeats; rep++) {
+      const order = arms.map((_, i) => arms[(i + rep) % arms.length]);
+      for (const arm of order) {
+        const url = runners[arm.runner].baseUrl;
+        if (arm.key !== 'baseline') {
+          const check = await request(url);
+          if (fromCache(check) !== 'true') throw new Error(`${arm.key}: cache not warm before the run`);
+        }
+        const r = await runLoad({ url: `${url}/items`, connections, durationS: options.durationS, expectBody: CATALOG_BODY, samplePid: runners[arm.runner].pid });
+        runs[arm.key].push(r);
+        say2(`GET /items ${arm.key.padEnd(10)} c=${String(connections).padEnd(3)} rep ${rep + 1}: ${r.rps.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms`);
+      }
+    }
+    hit.push({ connections, runs });
+  }
+  const del = [];
+  for (const connections of options.connections) {
+    const runs = {};
+    for (const b of backends) {
+      const r = await runLoad({ url: `${runners[b].baseUrl}/cache`, method: 'DELETE', connections, durationS: options.durationS, samplePid: runners[b].pid });
+      runs[`${b}-delete`] = [r];
+      say2(`DELETE /cache ${b.padEnd(7)} c=${String(connections).padEnd(3)}: ${r.rps.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms`);
+    }
+    del.push({ connections, runs });
+  }
+  return { hit, delete: del };
+}
+
+/**
+ * SIGSTOP the redis-server (the kernel still accepts connections; nothing is answered), then
+ * sequential GETs; wait out the breaker's cool-off; SIGCONT and GET until the cache serves again.
+ */
+async function hungRedis(runner, redis) {
+  const defaults = redisDefaults();
+  const coolOffMs = Number.isFinite(defaults.breaker.coolOffMs) ? defaults.breaker.coolOffMs : 2000;
+  const agent = keepAliveAgent();
+  const url = runner.baseUrl;
+  const events = [];
+  const mark = runner.stderr().length;
+  let t0 = performance.now();
+  const probe = async (phase, { method = 'GET', path = '/items' } = {}) => {
+    const at = performance.now() - t0;
+    const res = await request(url, { agent, method, path, timeoutMs: 15_000 });
+    const e = { phase, method, path, atMs: at, ms: res.ms, status: res.status, fromCache: fromCache(res) };
+    events.push(e);
+    return e;
+  };
+  // a warm cache first
+  await request(url, { agent });
+  const warm = await probe('before');
+
+  redis.pause();
+  t0 = performance.now();
+  for (let i = 0; i < 6; i++) await probe('hung');
+  await probe('hung', { method: 'DELETE', path: '/cache' });
+  const lastHung = performance.now();
+  await sleep(Math.max(0, coolOffMs + 300 - (performance.now() - lastHung)));
+  for (let i = 0; i < 3; i++) await probe('hung, after cool-off');
+
+  redis.resume();
+  const resumedAt = performance.now() - t0;
+  let recoveredAt = null;
+  const limit = performance.now() + 15_000;
+  while (performance.now() < limit) {
+    const e = await probe('resumed');
+    if (e.fromCache === 'true') {
+      recoveredAt = e.atMs - resumedAt;
+      break;
+    }
+    await sleep(100);
+  }
+  // and a few more, to show it stays healthy
+  for (let i = 0; i < 3; i++) await probe('resumed');
+  agent.destroy();
+  const log = runner.stderrSince(mark).split('\n').filter(Boolean).slice(0, 40);
+  return { warm, events, resumedAtMs: resumedAt, recoveredAfterMs: recoveredAt, log, waitedMs: coolOffMs + 300, ...defaults };
+}
+
+/**
+ * Before/after of the spare instance in runner/server.js: the same server, in-process in two
+ * child processes (bench/lib/server-variant.js), `preinstantiate: false` (before) and `true`
+ * (after), on their own SQLite files, warm cache, alternating. Patterns: back-to-back sequential
+ * GETs, sequential GETs with 10 ms of idle time between them (a lightly used service), and
+ * autocannon at 1 and 8 connections.
+ */
+async function preinstantiateComparison(wasm, runDir, options) {
+  const variants = {};
+  for (const mode of ['off', 'on']) {
+    const child = spawnTracked(`server (preinstantiate ${mode})`, process.execPath, [
+      path.join(BENCH_DIR, 'lib', 'server-variant.js'), wasm, path.join(runDir, `variant-${mode}.db`), mode,
+    ], { cwd: ROOT });
+    let out = '';
+    const waiters = [];
+    child.stdout.on('data', (c) => {
+      out += c;
+      let nl;
+      while ((nl = out.indexOf('\n')) >= 0) {
+        const line = out.slice(0, nl);
+        out = out.slice(nl + 1);
+        if (line.startsWith('Serving ')) variants[mode].baseUrl = line.slice(8).trim();
+        else if (line.startsWith('{')) waiters.shift()?.(JSON.parse(line));
+      }
+    });
+    variants[mode] = {
+      child,
+      baseUrl: null,
+      stats: () => new Promise((resolve) => {
+        waiters.push(resolve);
+        child.kill('SIGUSR2');
+      }),
+    };
+  }
+  const deadline = performance.now() + 30_000;
+  while (Object.values(variants).some((v) => !v.baseUrl)) {
+    if (performance.now() > deadline) throw new Error('pre-instantiation servers did not start');
+    await sleep(20);
+  }
+  for (const v of Object.values(variants)) {
+    await request(v.baseUrl); // fills the cache
+    await runLoad({ url: `${v.baseUrl}/items`, connections: 8, durationS: 1 });
+    await v.stats();
+  }
+  const n = Math.max(10, Math.round(options.requests / 2));
+  const gapN = Math.max(10, Math.round(options.requests / 3));
+  const reps = options.repeats;
+  /** @type {Array<[string, number]>} autocannon patterns and their connections */
+  const loadPatterns = [['c=1', 1], ['c=8', 8]];
+  const patterns = ['back-to-back', 'idle 10 ms', ...loadPatterns.map(([p]) => p)];
+  const isLoad = (pattern) => loadPatterns.some(([p]) => p === pattern);
+  /** @type {Record<string, Record<string, { latencies: number[], runs: any[], requests: number, preinstantiated: number, wrong: number }>>} */
+  const data = Object.fromEntries(['off', 'on'].map((m) => [m, Object.fromEntries(patterns.map((p) => [p, { latencies: [], runs: [], requests: 0, preinstantiated: 0, wrong: 0 }]))]));
+  const note = (mode, pattern, stats) => {
+    data[mode][pattern].requests += stats.requests;
+    data[mode][pattern].preinstantiated += stats.preinstantiated;
+  };
+  for (let rep = 0; rep < reps; rep++) {
+    for (const mode of rep % 2 ? ['on', 'off'] : ['off', 'on']) {
+      const v = variants[mode];
+      const agent = keepAliveAgent();
+      const seq = async (pattern, count, gapMs) => {
+        for (let i = 0; i < count; i++) {
+          if (gapMs) await sleep(gapMs);
+          const res = await request(v.baseUrl, { agent });
+          data[mode][pattern].latencies.push(res.ms);
+          if (fromCache(res) !== 'true') data[mode][pattern].wrong++;
+        }
+        note(mode, pattern, await v.stats());
+      };
+      await seq('back-to-back', n, 0);
+      await seq('idle 10 ms', gapN, 10);
+      agent.destroy();
+      for (const [pattern, connections] of loadPatterns) {
+        const r = await runLoad({ url: `${v.baseUrl}/items`, connections, durationS: options.durationS, expectBody: CATALOG_BODY });
+        data[mode][pattern].runs.push(r);
+        data[mode][pattern].wrong += r.errors + r.timeouts + r.mismatches + r.non2xx;
+        note(mode, pattern, await v.stats());
+      }
+    }
+  }
+  for (const v of Object.values(variants)) await stopChild(v.child);
+  const rows = patterns.map((pattern) => {
+    const row = { pattern };
+    for (const mode of ['off', 'on']) {
+      const d = data[mode][pattern];
+      row[mode] = isLoad(pattern)
+        ? { rps: spread(d.runs.map((r) => r.rps)), p50: spread(d.runs.map((r) => r.latency.p50)).median, p90: spread(d.runs.map((r) => r.latency.p90)).median, p99: spread(d.runs.map((r) => r.latency.p99)).median, spareShare: d.preinstantiated / d.requests, wrong: d.wrong }
+        : { ...summarize(d.latencies), spareShare: d.preinstantiated / d.requests, wrong: d.wrong };
+    }
+    return row;
+  });
+  return { reps, sequentialN: n, gapN, rows };
+}
+
+/**
+ * The runner's Redis defaults, read from its sources so the report describes the code that ran
+ * (the CLI's --kv-timeout default, and the breaker settings of runner/kv/redis.js).
+ */
+function redisDefaults() {
+  const read = (file) => fs.readFileSync(path.join(ROOT, file), 'utf8');
+  const num = (text, re) => Number(re.exec(text)?.[1] ?? NaN);
+  const cli = read('runner/cli.js');
+  const redisJs = read('runner/kv/redis.js');
+  return {
+    kvTimeoutMs: num(cli, /'kv-timeout':\s*\{[^}]*default:\s*'(\d+)'/),
+    breaker: {
+      threshold: num(redisJs, /breakerThreshold:\s*(\d+)/),
+      coolOffMs: num(redisJs, /breakerCoolOffMs:\s*(\d+)/),
+      connectTimeoutMs: num(redisJs, /connectTimeoutMs:\s*(\d+)/),
+    },
+  };
+}
+
+/** Runs bench/lib/cost-probe.js in a child process and parses its JSON. */
+async function costProbe(config, options) {
+  const child = spawnTracked('cost probe', process.execPath, [
+    path.join(BENCH_DIR, 'lib', 'cost-probe.js'),
+    JSON.stringify({ ...config, iterations: options.iterations, warmup: Math.min(50, options.iterations) }),
+  ], { cwd: ROOT });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (err += c));
+  await waitExit(child, 300_000);
+  if (child.exitCode !== 0) throw new Error(`cost probe (${config.backend}) failed (${child.signalCode ?? child.exitCode}):\n${err.slice(-3000)}`);
+  return JSON.parse(out);
+}
+
+main(process.argv.slice(2)).catch(async (error) => {
+  if (error instanceof UsageError) {
+    console.error(`Error: ${error.message}\n\n${USAGE}`);
+  } else {
+    console.error(`[bench] failed: ${error?.stack ?? error}`);
+  }
+  try {
+    await Promise.race([stopAll(), sleep(5000)]);
+  } finally {
+    killAllNow();
+    process.exit(error instanceof UsageError ? 2 : 1);
+  }
+});
