@@ -91,20 +91,17 @@ export function isValidCachedItems(cached: Uint8Array): boolean {
   }
 }
 
-export type ClearResult = { cleared: true } | { cleared: false; reason: string };
-
 /**
- * Removes the given keys. Unlike reads, this does not fail open: a caller who asked for
- * a clear must learn that stale data may still be served.
+ * Removes the given keys and tells whether it could. Unlike reads, this does not fail open: a
+ * caller who asked for a clear must learn that stale data may still be served.
  */
-export function clearCache(openStore: OpenStore, keys: readonly string[], log: Log): ClearResult {
+export function clearCache(openStore: OpenStore, keys: readonly string[], log: Log): boolean {
   try {
     const store = openStore();
     for (const key of keys) store.delete(key);
-    return { cleared: true };
+    return true;
   } catch (error) {
-    const reason = describeError(error);
-    log(`cache clear failed: ${reason}`);
-    return { cleared: false, reason };
+    log(`cache clear failed: ${describeError(error)}`);
+    return false;
   }
 }

@@ -56,9 +56,8 @@ export function createRouter(deps: RouterDeps): App {
     if (!isAuthorized(request.headers.get('authorization'), readAdminToken())) {
       return errorResponse(401, 'unauthorized: a valid bearer token is required', { 'www-authenticate': 'Bearer' });
     }
-    const result = clearCache(openStore, CACHE_KEYS_TO_CLEAR, log);
     // The reason (host names, driver messages) goes to the log, not to the caller.
-    return result.cleared ? noContent() : errorResponse(503, CACHE_NOT_CLEARED);
+    return clearCache(openStore, CACHE_KEYS_TO_CLEAR, log) ? noContent() : errorResponse(503, CACHE_NOT_CLEARED);
   };
 
   // Probes must not depend on the cache backend being reachable.
