@@ -3,12 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ITEMS_JSON as CATALOG } from '../support/expected';
 import { DEPLOY_DIR } from './fakes';
 
 const SMOKE = join(DEPLOY_DIR, 'smoke.js');
-const CATALOG =
-  '[{"id":1,"title":"Black Coffee"},{"id":2,"title":"Latte"},{"id":3,"title":"Caramel Latte"},' +
-  '{"id":4,"title":"Cappuccino"},{"id":5,"title":"Americano"},{"id":6,"title":"Espresso"}]';
 
 interface Behaviour {
   token?: string;

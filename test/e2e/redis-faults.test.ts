@@ -4,7 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, skipUnlessAvailable, startRedisServer } from '../support/redis-server';
 import { type RedisBackedApp, startRedisBackedApp, waitForCacheHit } from '../support/redis-app';
-import { ITEMS_BODY } from './expected';
+import { ITEMS_JSON } from '../support/expected';
 
 const KV_TIMEOUT_MS = 250;
 
@@ -38,7 +38,7 @@ describe.skipIf(skipUnlessAvailable('redis-server'))('Redis faults', () => {
       const { response, body } = await timed(app.get('/items'));
       expect(response.status).toBe(200);
       expect(response.headers.get('x-served-from-cache')).toBe('false');
-      expect(body).toBe(ITEMS_BODY);
+      expect(body).toBe(ITEMS_JSON);
     }
     const cleared = await app.get('/cache', { method: 'DELETE' });
     expect(cleared.status).toBe(503);
@@ -54,7 +54,7 @@ describe.skipIf(skipUnlessAvailable('redis-server'))('Redis faults', () => {
     for (let i = 0; i < 8; i++) {
       const { response, body, ms } = await timed(app.get('/items'));
       expect(response.status).toBe(200);
-      expect(body).toBe(ITEMS_BODY);
+      expect(body).toBe(ITEMS_JSON);
       latencies.push(ms);
     }
     // Each request pays at most one op timeout (a read; no write follows a failed read), and the
@@ -86,7 +86,7 @@ describe.skipIf(skipUnlessAvailable('redis-server'))('Redis with the wrong passw
       const response = await app.get('/items');
       expect(response.status).toBe(200);
       expect(response.headers.get('x-served-from-cache')).toBe('false');
-      expect(await response.text()).toBe(ITEMS_BODY);
+      expect(await response.text()).toBe(ITEMS_JSON);
     }
     expect((await app.get('/cache', { method: 'DELETE' })).status).toBe(503);
     const output = app.runner.stderr() + app.runner.stdout();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, skipUnlessAvailable, startRedisServer } from '../support/redis-server';
 import { type RedisBackedApp, startRedisBackedApp } from '../support/redis-app';
 import { type TlsFiles, generateTlsFiles } from '../support/tls';
-import { ITEMS_BODY } from './expected';
+import { ITEMS_JSON } from '../support/expected';
 
 describe.skipIf(skipUnlessAvailable('redis-server', 'openssl'))('Redis over TLS', () => {
   let tls: TlsFiles;
@@ -43,7 +43,7 @@ describe.skipIf(skipUnlessAvailable('redis-server', 'openssl'))('Redis over TLS'
     const result = await flow(redis.url, { NODE_EXTRA_CA_CERTS: tls.caCert });
     expect(result.statuses).toEqual([200, 200]);
     expect(result.fromCache).toEqual(['false', 'true']);
-    expect(result.bodies).toEqual([ITEMS_BODY, ITEMS_BODY]);
+    expect(result.bodies).toEqual([ITEMS_JSON, ITEMS_JSON]);
     expect(result.cleared).toBe(204);
   });
 
@@ -57,7 +57,7 @@ describe.skipIf(skipUnlessAvailable('redis-server', 'openssl'))('Redis over TLS'
     const result = await flow(redis.url, { NODE_EXTRA_CA_CERTS: '' });
     expect(result.statuses).toEqual([200, 200]);
     expect(result.fromCache).toEqual(['false', 'false']);
-    expect(result.bodies).toEqual([ITEMS_BODY, ITEMS_BODY]);
+    expect(result.bodies).toEqual([ITEMS_JSON, ITEMS_JSON]);
     expect(result.cleared).toBe(503);
     expect(result.stderr).toMatch(/TLS|certificate/i);
     expect(result.stderr).not.toContain(redis.password);

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, skipUnlessAvailable, startRedisServer } from '../support/redis-server';
 import { type RedisBackedApp, startRedisBackedApp } from '../support/redis-app';
-import { ITEMS_BODY, ITEMS_KEY } from './expected';
+import { ITEMS_JSON, ITEMS_KEY } from '../support/expected';
 
 const KV_COMMANDS = ['get', 'set', 'del', 'exists', 'keys'] as const;
 
@@ -42,15 +42,15 @@ describe.skipIf(skipUnlessAvailable('redis-server'))('curl flow on Redis', () =>
     expect(response.status).toBe(200);
     expect(response.headers.get('x-served-from-cache')).toBe('false');
     expect(response.headers.get('content-length')).toBe('178');
-    expect(await response.text()).toBe(ITEMS_BODY);
+    expect(await response.text()).toBe(ITEMS_JSON);
 
     const client = await redis.client();
     expect(await client.keys('*')).toEqual([ITEMS_KEY]);
-    expect(await client.get(ITEMS_KEY)).toBe(ITEMS_BODY);
+    expect(await client.get(ITEMS_KEY)).toBe(ITEMS_JSON);
 
     expect(await kvCommandsDuring(async () => (response = await app.get('/items')))).toEqual({ get: 1 });
     expect(response.headers.get('x-served-from-cache')).toBe('true');
-    expect(await response.text()).toBe(ITEMS_BODY);
+    expect(await response.text()).toBe(ITEMS_JSON);
 
     expect(await kvCommandsDuring(async () => (response = await app.get('/cache', { method: 'DELETE' })))).toEqual({ del: 1 });
     expect(response.status).toBe(204);
@@ -58,7 +58,7 @@ describe.skipIf(skipUnlessAvailable('redis-server'))('curl flow on Redis', () =>
 
     response = await app.get('/items');
     expect(response.headers.get('x-served-from-cache')).toBe('false');
-    expect(await response.text()).toBe(ITEMS_BODY);
+    expect(await response.text()).toBe(ITEMS_JSON);
   });
 
   it('never touches Redis for the health probe', async () => {

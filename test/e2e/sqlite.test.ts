@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppDir, makeAppDir } from '../support/app-dir';
 import { type RunningApp, startRunner } from '../support/runner';
-import { ITEMS_BODY, ITEMS_KEY } from './expected';
+import { ITEMS_JSON, ITEMS_KEY } from '../support/expected';
 
 let app: AppDir;
 let runner: RunningApp;
@@ -37,17 +37,17 @@ describe('curl flow on SQLite', () => {
     expect(first.headers.get('x-served-from-cache')).toBe('false');
     expect(first.headers.get('content-type')).toBe('application/json');
     expect(first.headers.get('content-length')).toBe('178');
-    expect(await first.text()).toBe(ITEMS_BODY);
+    expect(await first.text()).toBe(ITEMS_JSON);
 
     const rows = storedRows();
     expect(rows.map(({ store, key }) => [store, key])).toEqual([['default', ITEMS_KEY]]);
-    expect(rows[0]!.value.toString()).toBe(ITEMS_BODY);
+    expect(rows[0]!.value.toString()).toBe(ITEMS_JSON);
 
     const second = await get('/items');
     expect(second.status).toBe(200);
     expect(second.headers.get('x-served-from-cache')).toBe('true');
     expect(second.headers.get('content-length')).toBe('178');
-    expect(await second.text()).toBe(ITEMS_BODY);
+    expect(await second.text()).toBe(ITEMS_JSON);
 
     const cleared = await get('/cache', { method: 'DELETE' });
     expect(cleared.status).toBe(204);
@@ -57,7 +57,7 @@ describe('curl flow on SQLite', () => {
 
     const third = await get('/items');
     expect(third.headers.get('x-served-from-cache')).toBe('false');
-    expect(await third.text()).toBe(ITEMS_BODY);
+    expect(await third.text()).toBe(ITEMS_JSON);
   });
 
   it('answers HEAD with the headers and no body', async () => {

@@ -9,7 +9,7 @@ import {
   type Store,
 } from '../../src/cache';
 import { ERROR_SHAPES, FailingStore, MemoryStore, decode, encode, failingOpener, logRecorder, opener } from './fakes';
-import { ITEMS_JSON, ITEMS_KEY } from './expected';
+import { ITEMS_JSON, ITEMS_KEY } from '../support/expected';
 
 const FRESH = encode(ITEMS_JSON);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CATALOG, CATALOG_JSON, isItemArray, serializeItems } from '../../src/catalog';
 import { decode } from './fakes';
-import { ITEMS_JSON, ITEMS_JSON_LENGTH } from './expected';
+import { ITEMS_JSON, ITEMS_JSON_LENGTH } from '../support/expected';
 
 describe('catalog', () => {
   it('serializes to the exact 178 bytes of the contract', () => {

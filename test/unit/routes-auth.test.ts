@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRouter, type RouterDeps } from '../../src/routes';
 import { MemoryStore, logRecorder, opener } from './fakes';
-import { ITEMS_JSON, ITEMS_KEY } from './expected';
+import { ITEMS_JSON, ITEMS_KEY } from '../support/expected';
 import { jsonError, send } from './http';
 
 const TOKEN = 'c0rrect-h0rse-battery';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { RouterDeps } from '../../src/routes';
 import { createRouter } from '../../src/routes';
 import { ERROR_SHAPES, FailingStore, MemoryStore, failingOpener, logRecorder, opener } from './fakes';
-import { ITEMS_JSON, ITEMS_KEY } from './expected';
+import { ITEMS_JSON, ITEMS_KEY } from '../support/expected';
 import { headerList, jsonError, send } from './http';
 
 function setup(store: MemoryStore = new MemoryStore()) {
