@@ -57,7 +57,6 @@ RUNTIME_CONFIG="${RUNTIME_CONFIG:-}"
 SKIP_LOGIN=0
 SKIP_PUSH=0
 NAMESPACE_ARG=""
-need_value() { [[ $2 -ge 2 ]] || die "$1 needs a value"; }
 while (($#)); do
   case "$1" in
   --mode)
@@ -87,12 +86,7 @@ while (($#)); do
     ;;
   --skip-login) SKIP_LOGIN=1 ;;
   --skip-push) SKIP_PUSH=1 ;;
-  --dry-run) DRY_RUN=1 ;;
-  -h | --help)
-    usage
-    exit 0
-    ;;
-  *) die "unknown argument: $1 (see --help)" ;;
+  *) common_flag "$1" ;;
   esac
   shift
 done

@@ -19,6 +19,21 @@ die() {
 
 dry_run() { [[ "$DRY_RUN" == 1 ]]; }
 
+# need_value FLAG ARGC: a flag that takes a value must have one after it.
+need_value() { [[ $2 -ge 2 ]] || die "$1 needs a value"; }
+
+# common_flag ARG: the flags every script takes (--dry-run, --help); anything else is an error.
+common_flag() {
+  case "$1" in
+  --dry-run) DRY_RUN=1 ;;
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  *) die "unknown argument: $1 (see --help)" ;;
+  esac
+}
+
 # require_tool NAME [HINT]: stop early, before any side effect, when NAME is not on PATH.
 require_tool() {
   command -v "$1" >/dev/null 2>&1 || die "'$1' is required but was not found on PATH${2:+ ($2)}"

@@ -51,14 +51,7 @@ USAGE
 }
 
 while (($#)); do
-  case "$1" in
-  --dry-run) DRY_RUN=1 ;;
-  -h | --help)
-    usage
-    exit 0
-    ;;
-  *) die "unknown argument: $1 (see --help)" ;;
-  esac
+  common_flag "$1"
   shift
 done
 

@@ -46,26 +46,21 @@ while (($#)); do
   case "$1" in
   --managed) MANAGED=1 ;;
   --name | -n)
-    [[ $# -ge 2 ]] || die "$1 needs a value"
+    need_value "$1" $#
     NAME=$2
     shift
     ;;
   --resource-group | -g)
-    [[ $# -ge 2 ]] || die "$1 needs a value"
+    need_value "$1" $#
     RESOURCE_GROUP=$2
     shift
     ;;
   --out | -o)
-    [[ $# -ge 2 ]] || die "$1 needs a value"
+    need_value "$1" $#
     OUT=$2
     shift
     ;;
-  --dry-run) DRY_RUN=1 ;;
-  -h | --help)
-    usage
-    exit 0
-    ;;
-  *) die "unknown argument: $1 (see --help)" ;;
+  *) common_flag "$1" ;;
   esac
   shift
 done

@@ -30,12 +30,7 @@ while (($#)); do
   case "$1" in
   --yes | -y) ASSUME_YES=1 ;;
   --wait) WAIT=1 ;;
-  --dry-run) DRY_RUN=1 ;;
-  -h | --help)
-    usage
-    exit 0
-    ;;
-  *) die "unknown argument: $1 (see --help)" ;;
+  *) common_flag "$1" ;;
   esac
   shift
 done
