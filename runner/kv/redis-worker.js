@@ -33,10 +33,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { createClient, ErrorReply, RESP_TYPES } from 'redis';
 
-const SEQ = 0;
-const ABANDONED = 1;
-const STATE_SLOT = 2;
-const STATE = { BOOTING: 0, CONNECTING: 1, READY: 2, DOWN: 3 };
+import { CTL, STATE } from './redis-protocol.js';
+
+const { SEQ, ABANDONED, STATE: STATE_SLOT } = CTL;
 
 /** @type {{ port: import('node:worker_threads').MessagePort, ctl: Int32Array, target: any, options: any }} */
 const { port, ctl, target, options } = workerData;
@@ -69,6 +68,7 @@ const UNAVAILABLE_REPLY = /^(NOAUTH|WRONGPASS|LOADING|BUSY|MASTERDOWN|TRYAGAIN|C
 /** @type {import('redis').RedisClientType | null} */
 let client = null;
 let generation = 0;
+/** @type {number} */
 let state = STATE.BOOTING;
 let everReady = false;
 let lastReason = '';

@@ -32,19 +32,8 @@
 
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { KvBackendError, redactSecrets } from './errors.js';
+import { CTL, STATE } from './redis-protocol.js';
 
-/** Indexes into the shared Int32Array (see redis-worker.js). */
-export const CTL = Object.freeze({
-  /** bumped (and notified) by the worker after every message it posts */
-  SEQ: 0,
-  /** highest request id the calling thread gave up waiting for */
-  ABANDONED: 1,
-  /** connection state, one of STATE.* */
-  STATE: 2,
-});
-
-/** Connection states published by the worker in `CTL.STATE`. */
-export const STATE = Object.freeze({ BOOTING: 0, CONNECTING: 1, READY: 2, DOWN: 3 });
 
 /** Thrown by {@link parseRedisUrl}; the message never quotes the URL. */
 export class RedisUrlError extends Error {
