@@ -54,7 +54,8 @@ async function pruneCache() {
 
 /**
  * @typedef {import('./wasi/http.js').BufferedRequest} BufferedRequest
- * @typedef {{ status: number, headers: Array<[string, Uint8Array]>, body: Uint8Array }} GuestResponse
+ * @typedef {{ status: number, headers: Array<[string, Uint8Array]>, body: Uint8Array, aborted: string | null }} GuestResponse
+ *   `aborted`: why the body broke off, if it did
  */
 
 /**
@@ -88,8 +89,18 @@ export async function loadComponent(wasmPath, imports) {
       if (out.result.tag === 'err') throw new Error(`guest answered with an error: ${JSON.stringify(out.result.val)}`);
       const response = out.result.val;
       const body = response.outgoingBody;
-      if (body && !body.finished) throw new Error('guest did not finish the response body');
-      return { status: response.status, headers: response.fields.entries(), body: Buffer.concat(body?.chunks ?? []) };
+      const bytes = Buffer.concat(body?.chunks ?? []);
+      // Spin streams the body as the guest writes it; one that is never finished, or finished
+      // at another length than its content-length, is cut off (wasmtime crates/wasi-http/src/p2/body.rs
+      // `HostOutgoingBody::finish` and `abort`).
+      const aborted = !body ? null : body.failure ?? (body.finished ? null : 'response body not finished');
+      const length = body?.expectedLength;
+      return {
+        status: response.status,
+        headers: response.fields.entries(),
+        body: length === null || length === undefined ? bytes : bytes.subarray(0, Number(length)),
+        aborted,
+      };
     },
   };
 }

@@ -1,12 +1,13 @@
 /**
- * Worker thread that owns the node-redis client of one {@link RedisBackend}.
+ * Worker thread that owns the node-redis client of one {@link RedisBackend} in the
+ * protective mode (`--kv-timeout`; not Spin's behaviour: see redis-manager-worker.js).
  *
  * Protocol (see redis.js for the calling side):
  *  - `workerData = { port, ctl, target, options }`: `port` is this side of a
  *    MessageChannel, `ctl` an Int32Array on a SharedArrayBuffer, `target` the
  *    parsed URL (see parseRedisUrl) and `options` the connection tunables.
  *  - requests arrive on `port`: `{ id, op, key?, value?, deadline }` where `op` is
- *    get | set | delete | exists | keys and `deadline` is an epoch-ms time after
+ *    ping | get | set | delete | exists | keys and `deadline` is an epoch-ms time after
  *    which the caller has given up.
  *  - every message posted back on `port` is followed by `Atomics.add(ctl[SEQ])`
  *    and `Atomics.notify`, which wakes the caller blocked in `Atomics.wait`:
@@ -160,7 +161,7 @@ function connect() {
       host: target.host,
       port: target.port,
       tls: target.tls,
-      ...(target.tls ? { rejectUnauthorized: !target.insecure } : {}),
+      ...(target.tls ? { rejectUnauthorized: !target.insecure, ca: options.ca } : {}),
       connectTimeout: connectTimeoutMs,
       reconnectStrategy: (retries) => backoff(retries),
     },
@@ -311,6 +312,9 @@ function failed(req, err) {
 /** @param {any} c @param {any} req */
 async function execute(c, req) {
   switch (req.op) {
+    case 'ping':
+      await c.sendCommand(['PING']);
+      return undefined;
     case 'get':
       return c.sendCommand(['GET', req.key], BUFFER_REPLIES);
     case 'exists':
