@@ -106,7 +106,11 @@ async function connectOnce() {
     await client.connect();
     return client;
   } catch (err) {
-    client.destroy();
+    try {
+      client.destroy();
+    } catch {
+      // already closed by the failed connect
+    }
     throw err;
   }
 }
@@ -136,7 +140,13 @@ let creating = null;
 /** `ConnectionManager::reconnect`: replaces `seen` (if still current) with a new connection attempt. */
 function reconnect(seen) {
   if (current !== seen) return;
-  seen.then((client) => client.destroy(), () => {});
+  seen.then((client) => {
+    try {
+      client.destroy();
+    } catch {
+      // already closed
+    }
+  }, () => {});
   current = newConnection();
   current.catch(() => {});
 }

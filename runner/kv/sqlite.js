@@ -97,7 +97,8 @@ export class SqliteBackend {
     // Spin reads the column with rusqlite as Vec<u8>, which accepts only a BLOB: any other
     // type is an error for `get` (spin crates/key-value-spin/src/store.rs, `row.get::<_, Vec<u8>>`).
     if (!Buffer.isBuffer(value)) {
-      throw new KvBackendError(`sqlite error: Invalid column type ${columnType(value)} at index: 0, name: value`);
+      // The message Spin's guest gets (rusqlite's Debug form, measured on spin up 4.0.2).
+      throw new KvBackendError(`InvalidColumnType(0, "value", ${columnType(value)})`);
     }
     return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   }
