@@ -37,8 +37,11 @@ describe.skipIf(skipUnlessAvailable('redis-server')).each(HOSTS)('Redis with the
     expect(output).not.toContain(redis.password);
   });
 
-  // Spin's redis-rs ConnectionManager retries a refused AUTH with backoff instead of reporting it,
-  // so the store open never returns to the component (see README, "When Redis misbehaves under Spin").
+  // Spin opens its one ConnectionManager with redis-rs 0.32 defaults (spin crates/key-value-redis/src/store.rs,
+  // `get_connection_manager`); redis-rs retries every failed connect, a refused AUTH included, up to 6 times
+  // through backon with `with_factor(100)` on backon's 1 s minimum and 60 s cap (redis
+  // src/aio/connection_manager.rs, `new_with_config`/`new_connection`): 1 s + 5 × 60 s plus jitter, so the
+  // store open returns only after 5 to 10 minutes. See README, "When Redis misbehaves under Spin".
   it('leaves GET /items unanswered on Spin while /healthz answers', async () => {
     const outcome = await app
       .get('/items', { signal: AbortSignal.timeout(5_000) })
