@@ -161,13 +161,11 @@ export function loadRuntimeConfig(file, { appDir = process.cwd(), log = (line) =
       if (typeof p !== 'string') throw fail(`${where}.path`, 'expected a string');
       if (p.trim() === '' || p.includes('\0')) throw fail(`${where}.path`, 'invalid path');
       const resolved = path.resolve(baseDir, p);
-      let isDir = false;
-      try {
-        isDir = fs.statSync(resolved).isDirectory();
-      } catch {
-        // does not exist yet: created on first use
-      }
-      if (isDir) throw fail(`${where}.path`, `is a directory (${resolved})`);
+      // Reading some of these blocks forever (e.g. /proc/kmsg, a FIFO): refuse them up front.
+      if (/^\/(proc|sys|dev)(\/|$)/.test(resolved)) throw fail(`${where}.path`, `not a place for a database file (${resolved})`);
+      const stat = fs.statSync(resolved, { throwIfNoEntry: false }); // missing: created on first use
+      if (stat?.isDirectory()) throw fail(`${where}.path`, `is a directory (${resolved})`);
+      if (stat && !stat.isFile()) throw fail(`${where}.path`, `is not a regular file (${resolved})`);
       keyValueStores.set(label, { type: 'spin', path: resolved });
     }
   }
