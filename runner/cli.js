@@ -151,7 +151,7 @@ export async function main(argv) {
     log,
   });
   await new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => reject(new UsageError(`cannot listen on ${options.listen.host}:${options.listen.port} (${/** @type {any} */ (error).code ?? error.message})`)));
     server.listen(options.listen.port, options.listen.host, () => resolve(undefined));
   });
   const { address, port } = /** @type {import('node:net').AddressInfo} */ (server.address());
@@ -187,10 +187,7 @@ export function run(argv) {
 
 /** @param {any} error */
 function oneLine(error) {
-  const listen = error.syscall === 'listen' || error.syscall === 'getaddrinfo';
-  const text = listen ? `cannot listen on ${error.address ?? error.hostname ?? 'that address'}${error.port ? `:${error.port}` : ''} (${error.code})`
-    : String(error?.message ?? error).split('\n')[0];
-  return redactSecrets(text).slice(0, 500);
+  return redactSecrets(String(error?.message ?? error).split('\n')[0]).slice(0, 500);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) run(process.argv.slice(2));
