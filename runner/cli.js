@@ -5,12 +5,12 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadComponent } from './component.js';
-import { hostImports } from './host/imports.js';
+import { prepareComponent } from './component.js';
+import { createGuestPool } from './guest-pool.js';
 import { ManifestError, loadManifest, resolveVariables } from './manifest.js';
 import { createServer } from './server.js';
 import { DotenvError, readDotenv } from './dotenv.js';
-import { KvRegistry, redactSecrets } from './kv/index.js';
+import { redactSecrets } from './kv/index.js';
 import { RuntimeConfigError, loadRuntimeConfig } from './runtime-config.js';
 
 const USAGE = `Usage: node runner/cli.js [options]
@@ -109,7 +109,6 @@ export async function main(argv) {
 
   const manifest = loadManifest(options.manifestFile);
   const runtimeConfig = loadRuntimeConfig(options.runtimeConfigFile, { appDir: manifest.dir });
-  const stores = new KvRegistry(runtimeConfig.keyValueStores, { timeoutMs: options.kvTimeoutMs ?? undefined, log });
   if (options.kvTimeoutMs !== null) {
     log(`--kv-timeout ${options.kvTimeoutMs}: Redis operations give up after ${options.kvTimeoutMs} ms and a circuit breaker `
       + 'fails them fast after repeated failures. This is NOT what Spin does: under Spin a stalled Redis stalls the request.');
@@ -126,22 +125,20 @@ export async function main(argv) {
       throw new UsageError(`${path.relative(process.cwd(), component.source)} not found: build it with \`npm run build\` (\`npm start\` builds it when missing)`);
     }
     for (const label of component.keyValueStores) {
-      if (!stores.has(label)) {
+      if (!runtimeConfig.keyValueStores.has(label)) {
         throw new UsageError(`component ${component.id}: key_value_stores label "${label}" is not defined (add [key_value_store.${label}] to the runtime config)`);
       }
     }
-    const imports = hostImports({
+    components.set(component.id, await createGuestPool({
+      prepared: await prepareComponent(component.source),
+      stores: runtimeConfig.keyValueStores,
+      kvOptions: { timeoutMs: options.kvTimeoutMs ?? undefined },
       allowedLabels: component.keyValueStores,
-      backendFor: (label) => stores.open(label),
       variables: resolveVariables(manifest, component, { cli: options.variables, env: process.env, dotenv }),
       logs: openLogs(manifest.dir, component.id),
-    });
-    components.set(component.id, await loadComponent(component.source, imports));
+    }));
   }
   log(`Logging component stdio to "${path.relative(process.cwd(), path.join(manifest.dir, '.spin', 'logs')) || '.'}/"`);
-  // Open every store now so a bad SQLite path is reported at start. A Redis store connects on the
-  // first request as under Spin (or, with --kv-timeout, now, in the background).
-  stores.openAll();
 
   const server = createServer({
     routes: manifest.routes,
@@ -169,7 +166,7 @@ export async function main(argv) {
   const stop = () => {
     server.close();
     server.closeAllConnections();
-    stores.closeAll();
+    for (const pool of components.values()) void pool.close();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

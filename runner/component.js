@@ -59,21 +59,39 @@ async function pruneCache() {
  */
 
 /**
+ * Translates (once, cached) and compiles a component; the result can be bound to imports in this
+ * thread or sent to a worker thread (compiled modules are shared, not copied).
  * @param {string} wasmPath
- * @param {Record<string, object>} imports host implementations keyed by unversioned interface name
+ * @returns {Promise<{ dir: string, modules: Map<string, WebAssembly.Module>, sizeBytes: number }>}
  */
-export async function loadComponent(wasmPath, imports) {
+export async function prepareComponent(wasmPath) {
   const wasm = await readFile(wasmPath);
   const dir = await translate(wasm);
-  const { instantiate } = await import(pathToFileURL(path.join(dir, 'component.js')).href);
   const coreNames = (await readdir(dir)).filter((name) => name.endsWith('.wasm'));
   /** @type {Map<string, WebAssembly.Module>} */
   const modules = new Map();
   await Promise.all(coreNames.map(async (name) => modules.set(name, await WebAssembly.compile(await readFile(path.join(dir, name))))));
+  return { dir, modules, sizeBytes: wasm.length };
+}
+
+/**
+ * @param {string} wasmPath
+ * @param {Record<string, object>} imports host implementations keyed by unversioned interface name
+ */
+export async function loadComponent(wasmPath, imports) {
+  return bindComponent(await prepareComponent(wasmPath), imports);
+}
+
+/**
+ * @param {{ dir: string, modules: Map<string, WebAssembly.Module>, sizeBytes: number }} prepared
+ * @param {Record<string, object>} imports host implementations keyed by unversioned interface name
+ */
+export async function bindComponent({ dir, modules, sizeBytes }, imports) {
+  const { instantiate } = await import(pathToFileURL(path.join(dir, 'component.js')).href);
   const getCoreModule = (name) => modules.get(name);
 
   return {
-    sizeBytes: wasm.length,
+    sizeBytes,
     /** A fresh instance: call once per request. */
     instantiate: () => instantiate(getCoreModule, imports),
     /**

@@ -25,13 +25,16 @@ const empty = (status) => ({ status, headers: [], body: Buffer.alloc(0) });
 /**
  * @param {{
  *   routes: import('./manifest.js').HttpRoute[],
- *   componentFor: (route: import('./manifest.js').HttpRoute) => Awaited<ReturnType<typeof import('./component.js').loadComponent>>,
+ *   componentFor: (route: import('./manifest.js').HttpRoute) => Awaited<ReturnType<typeof import('./component.js').loadComponent>>
+ *     | Awaited<ReturnType<typeof import('./guest-pool.js').createGuestPool>>,
  *   appInfo?: { name: string, version?: string },
  *   maxBodyBytes?: number | null,
  *   log: (line: string) => void,
  *   onTiming?: (timing: { instantiateMs: number, handleMs: number, preinstantiated: boolean }) => void,
  *   preinstantiate?: boolean,
- * }} options `maxBodyBytes`: answer 413 to larger bodies (null, the default: no limit, as Spin).
+ * }} options `componentFor` gives a component bound in this thread (run synchronously, one
+ *   request at a time) or a guest pool (guest-pool.js: requests run concurrently, as under Spin).
+ *   `maxBodyBytes`: answer 413 to larger bodies (null, the default: no limit, as Spin).
  *   `preinstantiate` (default true): keep one spare instance per component, made while the
  *   server is idle, so a request pays instantiation only when requests arrive faster than spares
  *   can be made. Every request still gets a fresh, never-used instance (components of this SDK
@@ -118,9 +121,10 @@ export function createServer({ routes, componentFor, appInfo = { name: '' }, max
     return empty(404);
   }
 
-  /** @returns {Reply} */
-  function dispatch(match, request) {
+  /** @returns {Promise<Reply>} */
+  async function dispatch(match, request) {
     const component = componentFor(match.route);
+    if ('serve' in component) return serveOnPool(match, component, request);
     try {
       const started = performance.now();
       const spare = spares.get(component);
@@ -139,10 +143,22 @@ export function createServer({ routes, componentFor, appInfo = { name: '' }, max
     }
   }
 
+  async function serveOnPool(match, component, request) {
+    try {
+      const response = await component.serve(request);
+      if (response.aborted) log(`component ${match.route.component.id}: ${response.aborted}; response aborted`);
+      return { ...response, aborted: Boolean(response.aborted) };
+    } catch (error) {
+      log(`component ${match.route.component.id} failed: ${error.message}`);
+      return empty(500);
+    }
+  }
+
   server.on('listening', () => {
     for (const route of routes) {
       try {
-        scheduleSpare(componentFor(route));
+        const component = componentFor(route);
+        if ('instantiate' in component) scheduleSpare(component);
       } catch {
         // a route whose component cannot be had fails on its first request instead
       }

@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppDir, makeAppDir } from '../support/app-dir';
 import { ITEMS_JSON, ITEMS_KEY } from '../support/expected';
 import { HOSTS, type RunningApp, runToExit, startApp } from '../support/host';
+import { type RedisBackedApp, startRedisBackedApp, waitForCacheHit } from '../support/redis-app';
+import { type RedisServer, skipUnlessAvailable, startRedisServer } from '../support/redis-server';
 
 /** Sends raw bytes; resolves with everything received before the server closed the connection. */
 function raw(baseUrl: string, request: string | Buffer) {
@@ -171,5 +173,43 @@ describe.each(HOSTS)('variables, on %s', (host) => {
       await running.stop();
       app.remove();
     }
+  });
+});
+
+// crates/key-value-redis/src/store.rs keeps one redis-rs ConnectionManager per store, with no
+// response timeout (redis-rs 0.32.5 DEFAULT_RESPONSE_TIMEOUT = None); each request runs in its own
+// task (crates/trigger-http/src/server.rs `serve_connection` spawns one per connection). So a
+// paused Redis stalls the requests that use the store, only those, until it resumes.
+describe.skipIf(skipUnlessAvailable('redis-server')).each(HOSTS)('a paused Redis, on %s', (host) => {
+  let redis: RedisServer;
+  let app: RedisBackedApp;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    app = await startRedisBackedApp(host, redis.url);
+    await waitForCacheHit(app);
+  });
+  afterAll(async () => {
+    redis?.resume();
+    await app?.stop();
+    await redis?.stop();
+  });
+
+  it('stalls GET /items until Redis resumes, while other requests are answered meanwhile', async () => {
+    redis.pause();
+    let items: Promise<Response> | undefined;
+    try {
+      items = app.get('/items');
+      const settled = await Promise.race([items.then(() => 'answered'), new Promise((r) => setTimeout(() => r('waiting'), 2_000))]);
+      expect(settled).toBe('waiting');
+      const healthz = await app.get('/healthz', { signal: AbortSignal.timeout(5_000) });
+      expect([healthz.status, await healthz.text()]).toEqual([200, '{"status":"ok"}']);
+      const health = await app.get('/.well-known/spin/health', { signal: AbortSignal.timeout(5_000) });
+      expect(health.status).toBe(200);
+    } finally {
+      redis.resume();
+    }
+    const response = await items!;
+    expect([response.status, await response.text(), response.headers.get('x-served-from-cache')]).toEqual([200, ITEMS_JSON, 'true']);
   });
 });
