@@ -11,8 +11,8 @@ const WORKER_URL = new URL('./guest-worker.js', import.meta.url);
  *   stores: Map<string, import('./kv/index.js').StoreSpec>, kvOptions: object, allowedLabels: string[],
  *   variables: Map<string, string>, logs?: { stdoutLog?: number, stderrLog?: number },
  *   initial?: number, max?: number }} options
- *   `initial` threads start at once (default 1); more are added, up to `max` (default 64), while
- *   every thread is busy; requests beyond `max` wait for a free thread
+ *   `initial` threads start at once (default 1); one more is started whenever the last idle one is
+ *   taken, up to `max` (default 64); requests beyond `max` wait for a free thread
  */
 export async function createGuestPool({ prepared, stores, kvOptions, allowedLabels, variables, logs, initial = 1, max = 64 }) {
   const workerData = { prepared, stores: [...stores], kvOptions, allowedLabels, variables: [...variables], logs };
@@ -62,10 +62,12 @@ export async function createGuestPool({ prepared, stores, kvOptions, allowedLabe
   /** @returns {Promise<Worker>} */
   function acquire() {
     const worker = idle.pop();
-    if (worker) return Promise.resolve(worker);
-    const queued = new Promise((resolve) => waiting.push(resolve));
-    if (all.size + starting < max) start().then(release, () => {});
-    return /** @type {Promise<Worker>} */ (queued);
+    const acquired = worker ? Promise.resolve(worker) : new Promise((resolve) => waiting.push(resolve));
+    // Enough threads on the way for every waiting request, plus one ready ahead so the next
+    // request does not wait for a thread to start (loading the component takes a second or more
+    // on a busy machine).
+    while (all.size + starting < max && starting < waiting.length + (idle.length === 0 ? 1 : 0)) start().then(release, () => {});
+    return /** @type {Promise<Worker>} */ (acquired);
   }
 
   for (const worker of await Promise.all(Array.from({ length: initial }, start))) idle.push(worker);
