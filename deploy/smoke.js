@@ -22,9 +22,11 @@ Runs against BASE_URL (default ${DEFAULT_BASE}; locally http://localhost:3000):
   2. DELETE /cache              204 (start from a cold cache)
   3. GET /items                 200, application/json, a JSON array of {id, title} items,
                                 ${CACHE_HEADER}: false
-  4. GET /items                 200, the same bytes as step 3, ${CACHE_HEADER}: true
+  4. GET /items                 200, the same bytes (and ETag, if any) as step 3,
+                                ${CACHE_HEADER}: true
   5. DELETE /cache              204
-  6. GET /items                 200, the same bytes as step 3, ${CACHE_HEADER}: false
+  6. GET /items                 200, the same bytes (and ETag, if any) as step 3,
+                                ${CACHE_HEADER}: false
 
 Any catalog passes: the steps check the contract, not particular items.
 
@@ -144,13 +146,17 @@ function expectCacheHeader(res, expected) {
   }
 }
 
-/** The first GET /items after a clear: any valid item array, answered from the origin. */
-function expectCatalog(res, opts) {
-  expectStatus(res, 200, 'GET /items', opts);
+function expectJson(res) {
   const contentType = res.headers.get('content-type') ?? '';
   if (!/^application\/json\b/i.test(contentType)) {
     throw new StepFailure(`content-type: expected application/json, got ${contentType || 'none'}`);
   }
+}
+
+/** The first GET /items after a clear: any valid item array, answered from the origin. */
+function expectCatalog(res, opts) {
+  expectStatus(res, 200, 'GET /items', opts);
+  expectJson(res);
   const text = res.body.toString('utf8');
   const problem = itemArrayProblem(text);
   if (problem) throw new StepFailure(`not a JSON array of {id, title} items: ${problem} (${res.body.length} bytes): ${snippet(text)}`);
@@ -159,17 +165,25 @@ function expectCatalog(res, opts) {
   return `200, ${res.body.length}-byte item array (${count} item${count === 1 ? '' : 's'}), ${CACHE_HEADER}: false`;
 }
 
-/** A later GET /items: exactly the bytes first served, from the cache or not as `expectedCacheHeader` says. */
+/**
+ * A later GET /items: exactly the bytes first served (and the same ETag, if the first had one), from
+ * the cache or not as `expectedCacheHeader` says.
+ */
 function expectSameCatalog(res, first, expectedCacheHeader, opts) {
   expectStatus(res, 200, 'GET /items', opts);
   if (!first) throw new StepFailure('no catalog from the first GET /items to compare with');
-  if (!res.body.equals(first)) {
+  expectJson(res);
+  if (!res.body.equals(first.body)) {
     throw new StepFailure(
-      `body differs from the first GET /items (${res.body.length} bytes, expected the same ${first.length}): ${snippet(res.body.toString('utf8'))}`,
+      `body differs from the first GET /items (${res.body.length} bytes, expected the same ${first.body.length}): ${snippet(res.body.toString('utf8'))}`,
     );
   }
+  const etag = res.headers.get('etag');
+  if (first.etag !== null && etag !== first.etag) {
+    throw new StepFailure(`etag: expected ${first.etag} as on the first GET /items, got ${etag ?? 'none'}`);
+  }
   expectCacheHeader(res, expectedCacheHeader);
-  return `200, the same ${first.length} bytes, ${CACHE_HEADER}: ${expectedCacheHeader}`;
+  return `200, the same ${first.body.length} bytes, ${CACHE_HEADER}: ${expectedCacheHeader}`;
 }
 
 function steps(opts) {
@@ -178,7 +192,7 @@ function steps(opts) {
     expectStatus(res, 204, 'DELETE /cache', opts);
     return '204';
   };
-  let catalog; // the bytes of the first GET /items, which every later one must repeat
+  let catalog; // the bytes and ETag of the first GET /items, which every later one must repeat
   const getItems = () => request(opts, 'GET', '/items');
   return [
     {
@@ -202,7 +216,7 @@ function steps(opts) {
       run: async () => {
         const res = await getItems();
         const detail = expectCatalog(res, opts);
-        catalog = res.body;
+        catalog = { body: res.body, etag: res.headers.get('etag') };
         return detail;
       },
     },

@@ -14,6 +14,9 @@ interface Behaviour {
   /** the body of a hit, when it should differ from the miss's */
   hitBody?: string;
   contentType?: string;
+  /** ETag of a miss, and of a hit when `hitETag` is not given */
+  etag?: string;
+  hitETag?: string;
   omitHeader?: boolean;
   neverCached?: boolean;
   deleteStatus?: number;
@@ -34,7 +37,11 @@ function appServer(b: Behaviour = {}): Server {
       const fromCache = cached && !b.neverCached;
       cached = true;
       const body = (fromCache ? b.hitBody : undefined) ?? b.itemsBody ?? CATALOG;
-      return send(200, body, b.omitHeader ? {} : { 'x-served-from-cache': String(fromCache) });
+      const etag = (fromCache ? b.hitETag : undefined) ?? b.etag;
+      return send(200, body, {
+        ...(b.omitHeader ? {} : { 'x-served-from-cache': String(fromCache) }),
+        ...(etag ? { etag } : {}),
+      });
     }
     if (req.method === 'DELETE' && req.url === '/cache') {
       if (b.token && req.headers.authorization !== `Bearer ${b.token}`) return send(401, '{"error":"unauthorized"}');
@@ -162,6 +169,14 @@ describe('deploy/smoke.js', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^PASS {2}3\./m);
     expect(r.stdout).toMatch(/^FAIL {2}4\. GET \/items \(warm: served from cache\): body differs from the first GET \/items \(\d+ bytes, expected the same 178\)/m);
+  });
+
+  it('checks that a hit repeats the ETag of the miss when there is one', async () => {
+    const same = await smoke([await start({ etag: '"v1"' })]);
+    expect(same.code, same.stdout).toBe(0);
+    const differs = await smoke([await start({ etag: '"v1"', hitETag: '"v2"' })]);
+    expect(differs.code).toBe(1);
+    expect(differs.stdout).toMatch(/^FAIL {2}4\. .*etag: expected "v1" as on the first GET \/items, got "v2"/m);
   });
 
   it('fails when GET /items is not application/json', async () => {
