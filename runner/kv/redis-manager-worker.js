@@ -22,6 +22,7 @@
  * followed by a bump of ctl[SEQ] (see redis-protocol.js). Never posts the password.
  */
 
+import { createSecureContext } from 'node:tls';
 import { workerData } from 'node:worker_threads';
 import { createClient, ErrorReply, RESP_TYPES } from 'redis';
 
@@ -29,6 +30,8 @@ import { CTL, STATE } from './redis-protocol.js';
 
 /** @type {{ port: import('node:worker_threads').MessagePort, ctl: Int32Array, target: any, options: any }} */
 const { port, ctl, target, options } = workerData;
+// Parsed once: the trust store holds hundreds of certificates.
+const secureContext = target.tls ? createSecureContext(options.ca ? { ca: options.ca } : {}) : undefined;
 
 /** The retry schedule of a default ConnectionManager (see the module comment); tests may shorten it. */
 const RETRIES = options.retries ?? 6;
@@ -87,7 +90,7 @@ async function connectOnce() {
       host: target.host,
       port: target.port,
       tls: target.tls,
-      ...(target.tls ? { rejectUnauthorized: !target.insecure, ca: options.ca } : {}),
+      ...(target.tls ? { rejectUnauthorized: !target.insecure, secureContext } : {}),
       connectTimeout: 0, // no connection timeout, as redis-rs by default
       reconnectStrategy: false, // reconnecting is the manager's business, as in redis-rs
     },

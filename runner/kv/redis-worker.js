@@ -31,6 +31,7 @@
  * Never logs or posts the password.
  */
 
+import { createSecureContext } from 'node:tls';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createClient, ErrorReply, RESP_TYPES } from 'redis';
 
@@ -40,6 +41,8 @@ const { SEQ, ABANDONED, STATE: STATE_SLOT } = CTL;
 
 /** @type {{ port: import('node:worker_threads').MessagePort, ctl: Int32Array, target: any, options: any }} */
 const { port, ctl, target, options } = workerData;
+// Parsed once: the trust store holds hundreds of certificates.
+const secureContext = target.tls ? createSecureContext(options.ca ? { ca: options.ca } : {}) : undefined;
 const { timeoutMs, connectTimeoutMs, reconnectMaxDelayMs } = options;
 const TIMED_OUT = `redis timed out after ${timeoutMs} ms`;
 
@@ -161,7 +164,7 @@ function connect() {
       host: target.host,
       port: target.port,
       tls: target.tls,
-      ...(target.tls ? { rejectUnauthorized: !target.insecure, ca: options.ca } : {}),
+      ...(target.tls ? { rejectUnauthorized: !target.insecure, secureContext } : {}),
       connectTimeout: connectTimeoutMs,
       reconnectStrategy: (retries) => backoff(retries),
     },
