@@ -102,7 +102,16 @@ export async function bindComponent({ dir, modules, sizeBytes }, imports) {
      */
     handle(instance, request) {
       const out = new ResponseOutparam();
-      instance.incomingHandler.handle(new IncomingRequest(request), out);
+      let trap = null;
+      try {
+        instance.incomingHandler.handle(new IncomingRequest(request), out);
+      } catch (error) {
+        // Before response-outparam.set the trap is a 500; after it, Spin has already started the
+        // response and the trap only cuts its body off (spin crates/trigger-http/src/wasi.rs:
+        // "Component error after response started").
+        if (out.result?.tag !== 'ok') throw error;
+        trap = `trapped after the response started: ${error instanceof Error ? error.message : String(error)}`;
+      }
       if (!out.result) throw new Error('guest never invoked response-outparam::set');
       if (out.result.tag === 'err') throw new Error(`guest answered with an error: ${JSON.stringify(out.result.val)}`);
       const response = out.result.val;
@@ -111,7 +120,10 @@ export async function bindComponent({ dir, modules, sizeBytes }, imports) {
       // Spin streams the body as the guest writes it; one that is never finished, or finished
       // at another length than its content-length, is cut off (wasmtime crates/wasi-http/src/p2/body.rs
       // `HostOutgoingBody::finish` and `abort`).
-      const aborted = !body ? null : body.failure ?? (body.finished ? null : 'response body not finished');
+      const unfinished = !body ? null : body.failure ?? (body.finished ? null : 'response body not finished');
+      // A complete response stays complete even if the guest traps afterwards; Spin only logs it.
+      const aborted = unfinished && (trap ?? unfinished);
+      if (trap && !aborted) console.error(`component ${trap}`);
       const length = body?.expectedLength;
       return {
         status: response.status,
