@@ -116,7 +116,7 @@ ${RECORD}
 stdin_file=""
 args=" $* "
 case "$args" in
-*" apply "*" -f - "*) stdin_file="$(save_stdin kubectl)" ;;
+*" apply "*"-f - "*) stdin_file="$(save_stdin kubectl)" ;;
 esac
 record kubectl "$stdin_file" "$@"
 current="\${FAKE_KUBE_CONTEXT-${PROJECT_CONTEXT}}"
