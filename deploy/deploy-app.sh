@@ -11,12 +11,13 @@ usage() {
   cat <<'USAGE'
 Usage: deploy/deploy-app.sh [--mode secret|scaffold] [--push-only] [--tag TAG] [--replicas N]
                             [--namespace NS] [--runtime-config PATH] [--redis managed|cache]
-                            [--context NAME] [--skip-login] [--skip-push] [--dry-run] [--help]
+                            [--context NAME] [--skip-login] [--skip-push] [--no-build]
+                            [--dry-run] [--help]
 
 1. spin registry login <registry> --username <token name> --password-stdin   (password on stdin,
    without any trailing CR/LF), then a check that the registry accepts those credentials (spin
    stores them even when the registry refuses them): a refusal stops here, before any build
-2. spin registry push --build <registry>/cache-with-az-redis:<tag>
+2. spin registry push --build <registry>/cache-with-az-redis:<tag>   (--no-build: push dist/ as built)
 3. deploy, depending on --mode:
    secret (default)  a Secret <app>-secrets holding the Redis URL and the admin token, and a SpinApp
                      from deploy/spinapp.yaml that reads both from the Secret
@@ -45,6 +46,7 @@ Options:
   --context NAME          the kubectl context to deploy to (instead of requiring AKS_NAME)
   --skip-login            do not run spin registry login (already logged in)
   --skip-push             do not build/push (deploy an image that is already in the registry)
+  --no-build              push the component already built in dist/ (npm run build) as it is
   --dry-run               print the commands; nothing is pushed or applied
   -h, --help              show this help
 
@@ -71,6 +73,7 @@ REPLICAS="${REPLICAS:-2}"
 RUNTIME_CONFIG="${RUNTIME_CONFIG:-}"
 SKIP_LOGIN=0
 SKIP_PUSH=0
+NO_BUILD=0
 PUSH_ONLY=0
 NAMESPACE_ARG=""
 while (($#)); do
@@ -111,6 +114,7 @@ while (($#)); do
   --push-only) PUSH_ONLY=1 ;;
   --skip-login) SKIP_LOGIN=1 ;;
   --skip-push) SKIP_PUSH=1 ;;
+  --no-build) NO_BUILD=1 ;;
   *) common_flag "$1" ;;
   esac
   shift
@@ -150,6 +154,9 @@ IMAGE="${REGISTRY}/${IMAGE_NAME}:${TAG}"
 # ---- validation: everything is checked before the first side effect ----------------------------
 case "$MODE" in secret | scaffold) ;; *) die "--mode must be 'secret' or 'scaffold' (got '$MODE')" ;; esac
 ((PUSH_ONLY && SKIP_PUSH)) && die "--push-only and --skip-push exclude each other"
+if ((NO_BUILD && !SKIP_PUSH)) && [[ ! -f "$REPO_ROOT/dist/cache-with-az-redis.wasm" ]]; then
+  die "--no-build: $REPO_ROOT/dist/cache-with-az-redis.wasm does not exist; run npm run build first"
+fi
 [[ "$REPLICAS" =~ ^[1-9][0-9]*$ ]] || die "--replicas must be a positive integer (got '$REPLICAS')"
 dns_label='^[a-z0-9]([-a-z0-9]*[a-z0-9])?$'
 [[ "$APP_NAME" =~ $dns_label && ${#APP_NAME} -le 53 ]] || die "APP_NAME must be a DNS label of at most 53 characters (got '$APP_NAME')"
@@ -307,14 +314,16 @@ else
 fi
 
 # ---- 2. build and push --------------------------------------------------------------------------
+PUSH=(spin registry push --build "$IMAGE")
+((NO_BUILD)) && PUSH=(spin registry push "$IMAGE")
 if ((SKIP_PUSH)); then
   log "skipping build and push; deploying $IMAGE"
 else
-  log "building and pushing $IMAGE"
+  log "$( ((NO_BUILD)) && echo "pushing dist/ as built" || echo "building and pushing") to $IMAGE"
   if dry_run; then
-    run spin registry push --build "$IMAGE"
+    run "${PUSH[@]}"
   else
-    spin registry push --build "$IMAGE" >&2
+    "${PUSH[@]}" >&2
   fi
 fi
 

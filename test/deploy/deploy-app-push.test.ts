@@ -1,10 +1,10 @@
 // deploy/deploy-app.sh: registry login bytes, the credential check, --push-only, the kubectl context
 // guard, rolling the pods when the Secret changes, and the Redis kind of the runtime config.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SECRETS, commandLines, createSandbox, findCall, findLeaks, type Call, type Sandbox } from './fakes';
+import { REPO_ROOT, SECRETS, commandLines, createSandbox, findCall, findLeaks, type Call, type Sandbox } from './fakes';
 
 const SCRIPT = 'deploy-app.sh';
 const REGISTRY = 'acrcwartest01.azurecr.io';
@@ -133,6 +133,12 @@ describe('--push-only', () => {
     expect(r.stdout).toContain(`+ spin registry push --build ${IMAGE}`);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe(IMAGE);
     expect(r.stdout).not.toContain('kubectl');
+  });
+
+  it.skipIf(!existsSync(join(REPO_ROOT, 'dist', 'cache-with-az-redis.wasm')))('--no-build pushes dist/ as built', () => {
+    const r = sb.run(SCRIPT, ['--tag', 't1', '--push-only', '--no-build']);
+    expect(r.status).toBe(0);
+    expect(tools(r.calls, 'spin').at(-1)).toBe(`spin registry push ${IMAGE}`);
   });
 
   it('refuses --skip-push with it', () => {
