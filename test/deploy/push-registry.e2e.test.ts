@@ -9,10 +9,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SPIN_BIN, startApp } from '../support/host';
 import { generateTlsFiles, type TlsFiles } from '../support/tls';
 import { BASH, DEPLOY_DIR, REPO_ROOT, hasTool } from './fakes';
 
-const SPIN_BIN = process.env.SPIN_BIN;
 const USER = 'tokenuser';
 const PASSWORD = 'S3cr3t+Pw/=';
 const NEEDED = ['registry', 'htpasswd', 'openssl', 'curl'];
@@ -30,28 +30,6 @@ function freePort(): Promise<number> {
     s.listen(0, '127.0.0.1', () => {
       const { port } = s.address() as { port: number };
       s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Resolves with the first match of `pattern` in the child's stdout+stderr, or rejects on exit/timeout. */
-function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${seen}`)), timeoutMs);
-    const onData = (d: Buffer) => {
-      seen += d.toString('utf8');
-      const m = seen.match(pattern);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before ${pattern}; output:\n${seen}`));
     });
   });
 }
@@ -184,15 +162,11 @@ describe.skipIf(!enabled)('deploy-app.sh --push-only against a real registry, th
     const ref = `${registryHost}/cache-with-az-redis:crlf-no`;
     expect(tagStored('crlf-no')).toBe(true);
     const work = mkdtempSync(join(root, 'up-'));
-    const spin = spawn(SPIN_BIN!, ['up', '--from', ref, '--listen', '127.0.0.1:0'], {
-      cwd: work,
-      env: { ...env, SPIN_VARIABLE_CACHE_ADMIN_TOKEN: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // spin up --from: the same start-up as every other end-to-end test on Spin, from the registry
+    const app = await startApp('spin', { args: ['--from', ref], cwd: work, env: { ...env, SPIN_VARIABLE_CACHE_ADMIN_TOKEN: '' }, timeoutMs: 180_000 });
     try {
-      const [, base] = await waitForOutput(spin, /Serving (http:\/\/127\.0\.0\.1:\d+)/, 180_000);
       const smoke = await new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn(process.execPath, [join(DEPLOY_DIR, 'smoke.js'), base!], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [join(DEPLOY_DIR, 'smoke.js'), app.baseUrl], { stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
         child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -201,7 +175,7 @@ describe.skipIf(!enabled)('deploy-app.sh --push-only against a real registry, th
       expect(smoke.out).not.toContain('FAIL');
       expect(smoke.code, smoke.out).toBe(0);
     } finally {
-      await stop(spin);
+      await app.stop();
     }
   }, 240_000);
 });
