@@ -11,9 +11,11 @@ BIN_DIR="${REGISTRY_BIN_DIR:-/usr/local/bin}"
 if command -v registry >/dev/null 2>&1 && [[ "$(registry --version 2>/dev/null)" == *" ${REGISTRY_VERSION}"* ]]; then
   echo "registry ${REGISTRY_VERSION} is installed: $(command -v registry)"
 else
-  command -v go >/dev/null 2>&1 || { echo "error: go is needed to install the registry" >&2; exit 1; }
+  go_bin="$(command -v go || true)"
+  [[ -n "$go_bin" ]] || [[ ! -x /usr/local/go/bin/go ]] || go_bin=/usr/local/go/bin/go
+  [[ -n "$go_bin" ]] || { echo "error: go is needed to install the registry" >&2; exit 1; }
   echo "installing the distribution registry ${REGISTRY_VERSION} into ${BIN_DIR}"
-  GOBIN="$BIN_DIR" go install "github.com/distribution/distribution/v3/cmd/registry@${REGISTRY_VERSION}"
+  GOBIN="$BIN_DIR" "$go_bin" install "github.com/distribution/distribution/v3/cmd/registry@${REGISTRY_VERSION}"
 fi
 
 if ! command -v htpasswd >/dev/null 2>&1; then

@@ -76,7 +76,7 @@ if ((!ASSUME_YES)); then
   [[ "$answer" == "$RESOURCE_GROUP" ]] || die "confirmation did not match '$RESOURCE_GROUP'; nothing was deleted"
 fi
 
-log "Deleting resource group $RESOURCE_GROUP (AKS $AKS_NAME, $(redis_kind_label) ${REDIS_NAME:-}, ACR ${ACR_NAME:-}, network)"
+log "Deleting resource group $RESOURCE_GROUP (AKS $AKS_NAME, $(redis_kind_label)${REDIS_NAME:+ $REDIS_NAME}, ACR${ACR_NAME:+ $ACR_NAME}, network)"
 if ((WAIT)); then
   az group delete --name "$RESOURCE_GROUP" --yes
   log "Deleted: nothing in $RESOURCE_GROUP is billed any more."
