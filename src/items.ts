@@ -10,17 +10,19 @@ export const ITEMS_BODY: Uint8Array = CATALOG_JSON;
 export const ITEMS_ETAG: string = strongETag(ITEMS_BODY);
 
 /**
- * Named after the catalog's content, so editing src/catalog.ts moves the cache to a new key on
- * the next deploy: nobody has to clear anything, and during a rolling update old and new
- * versions sharing one store each use their own key instead of overwriting each other's.
+ * The cache key for a body: named after its content, so editing src/catalog.ts moves the cache
+ * to a new key on the next deploy. Nobody has to clear anything, and during a rolling update
+ * old and new versions sharing one store each use their own key instead of overwriting each
+ * other's. (64 bits of the hash tell catalog versions apart; the value is checked anyway.)
  */
-export const ITEMS_CACHE_KEY = `items:${sha256Hex(ITEMS_BODY).slice(0, 16)}`;
+export function itemsCacheKey(body: Uint8Array): string {
+  return `items:${sha256Hex(body).slice(0, 16)}`;
+}
 
-/** The key used before keys were derived from the catalog; still cleared so that no stale copy lingers. */
-export const LEGACY_ITEMS_CACHE_KEY = 'items:v1:all';
+export const ITEMS_CACHE_KEY: string = itemsCacheKey(ITEMS_BODY);
 
 /** What `DELETE /cache` removes. */
-export const CACHE_KEYS_TO_CLEAR: readonly string[] = [ITEMS_CACHE_KEY, LEGACY_ITEMS_CACHE_KEY];
+export const CACHE_KEYS_TO_CLEAR: readonly string[] = [ITEMS_CACHE_KEY];
 
 /**
  * A cached value is valid exactly when it is byte for byte the current catalog serialization.
