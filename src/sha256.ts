@@ -1,6 +1,8 @@
-// SHA-256 (FIPS 180-4) over bytes, synchronous so that it can run while the component is
-// pre-initialized at build time: the runtime's crypto.subtle.digest returns a promise, which
-// top-level code cannot wait for there.
+// SHA-256 (FIPS 180-4) over bytes. Synchronous, so that top-level code (which componentize-js
+// runs once, at build time, while pre-initializing the component) can hash the catalog. Do not
+// call it per request: in the guest's interpreter it takes ~1.5-2.5 ms for the 178-byte catalog
+// and seconds per megabyte on Spin 4.0.2, where the runtime's (asynchronous) crypto.subtle.digest
+// takes ~0.02 ms and ~15 ms.
 
 const ROUND_CONSTANTS = Uint32Array.of(
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

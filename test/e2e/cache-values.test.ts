@@ -119,7 +119,9 @@ describe.each(HOSTS)('on %s', (host) => {
 
     beforeAll(async () => {
       redis = await startRedisServer();
-      app = await startRedisBackedApp(host, redis.url);
+      // The runner gives up on a Redis operation after 250 ms by default; moving tens of
+      // megabytes on a busy machine can take longer, and this file is about values, not timeouts.
+      app = await startRedisBackedApp(host, redis.url, { runnerArgs: ['--kv-timeout', '30000'] });
     });
 
     afterAll(async () => {
