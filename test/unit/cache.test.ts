@@ -134,8 +134,8 @@ describe('cacheAside', () => {
   });
 
   // 196,565 bytes was the smallest value that trapped the component before the heap reserve;
-  // 33,587,148 is the largest one Spin 4.0.2 reads with it (docs/cache.md).
-  it.each([196_564, 196_565, 1_000_000, 10_000_000, 33_587_148, 33_587_149])(
+  // 4,489,164 is the largest one the built component reads with it (docs/cache.md).
+  it.each([196_564, 196_565, 1_000_000, 4_489_164, 4_489_165, 10_000_000])(
     'replaces a %i-byte value without decoding it',
     (size) => {
       const store = new MemoryStore();
