@@ -124,7 +124,7 @@ async function main(argv) {
   if (!redisSkipped) {
     say('counting Redis commands per request (INFO commandstats)…');
     results.redisOps = {};
-    for (const host of hosts) results.redisOps[host] = await countRedisOps(servers[key(host, 'redis')], redis[host]);
+    for (const host of hosts) results.redisOps[host] = await countRedisOps(servers[key(host, 'redis')], redis[host], options.quick ? 20 : 100);
   }
 
   // ---------------------------------------------------------------- sequential latency

@@ -190,14 +190,14 @@ export function renderMarkdown(results, { svgName }) {
   const costs = costRows(results);
   p('## Summary');
   const bullets = [];
-  if (onSpin) {
+  for (const host of results.hosts) {
     const line = (name) => {
-      const sp = seq(results, 'spin', name);
-      const ru = seq(results, 'runner', name);
-      return sp ? `${name} p50 **${ms(sp.latency.p50)} ms** (runner ${ru ? ms(ru.latency.p50) : 'n/a'} ms), body held back ≥ ${HELD_BACK_MS} ms in ${sp.heldBack} of ${sp.latency.n}` : null;
+      const r = seq(results, host, name);
+      return r ? `${name} p50 **${ms(r.latency.p50)} ms** (body held back ≥ ${HELD_BACK_MS} ms in ${r.heldBack} of ${r.latency.n})` : null;
     };
     const parts = ['sqlite hit', ...(results.backends.includes('redis') ? ['redis hit'] : []), 'GET /healthz', 'baseline (no store)'].map(line).filter(Boolean);
-    bullets.push(`Kept-alive latency on Spin, one connection, one request at a time: ${parts.join('; ')}. Why a SQLite response waits ~40 ms: [docs/spin-nagle.md](../docs/spin-nagle.md).`);
+    const why = host === 'spin' ? ' Why a SQLite response on Spin waits ~40 ms: [docs/spin-nagle.md](../docs/spin-nagle.md).' : '';
+    bullets.push(`Kept-alive latency on ${hostLabel(host)}, one connection, one request at a time: ${parts.join('; ')}.${why}`);
   }
   if (results.redisOps) {
     const f = (pr) => Object.entries(pr).map(([k, v]) => `${fmt(v, 2)} ${k.toUpperCase()}`).join(' + ') || 'none';
@@ -238,8 +238,8 @@ export function renderMarkdown(results, { svgName }) {
   if (results.redisOps) {
     p('## Key-value operations per request (Redis)');
     p(
-      'Exact command counts from `INFO commandstats` deltas of the bench\'s own redis-server (one per host), 100 requests per',
-      'scenario, divided by 100 (the bench\'s own `INFO` calls are excluded). For the miss, the bench deletes the',
+      `Exact command counts from \`INFO commandstats\` deltas of the bench's own redis-server (one per host), ${results.redisOps[results.hosts[0]].hit.n} requests per`,
+      `scenario, divided by ${results.redisOps[results.hosts[0]].hit.n} (the bench's own \`INFO\` calls are excluded). For the miss, the bench deletes the`,
       'key with its own client *before* the first snapshot of each request, so that `DEL` is not counted.',
       '"others" lists any other command seen in the window (e.g. `MULTI`/`EXEC` or `PING`), so nothing is hidden.',
       'Spin opens a Redis store with a `PING` on every request that opens it; the runner does not.',
