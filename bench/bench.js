@@ -38,7 +38,12 @@ async function main(argv) {
     console.log(USAGE);
     return;
   }
-  const spinBin = spinBinFrom(process.env);
+  let spinBin;
+  try {
+    spinBin = spinBinFrom(process.env);
+  } catch (error) {
+    throw new UsageError(error.message);
+  }
   const hosts = spinBin ? ['spin', 'runner'] : ['runner'];
   say(spinBin
     ? `measuring Spin (SPIN_BIN=${spinBin}) with the runner beside it`

@@ -19,7 +19,7 @@ Options:
   --iterations N         requests per scenario in the in-process cost probe (default 400)
   --skip-build           do not time the build; report the last measured build time
   --no-redis             run the SQLite part only
-  --quick                fast sanity run (about a minute: 1 s runs, connections 1,8, fewer requests,
+  --quick                fast sanity run (a minute or two: 1 s runs, connections 1,8, fewer requests,
                          --skip-build); writes into bench/work/ unless --out is given, so
                          the committed bench/results.md is left alone
   --out DIR              where to write results.md and latency.svg (default bench/)

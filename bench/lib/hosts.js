@@ -17,6 +17,7 @@ export function spinBinFrom(env) {
   if (!bin) return null;
   try {
     fs.accessSync(bin, fs.constants.X_OK);
+    if (!fs.statSync(bin).isFile()) throw new Error('not a file');
   } catch {
     throw new Error(`SPIN_BIN=${bin}: not an executable file`);
   }
