@@ -481,7 +481,9 @@ export function renderMarkdown(results, { svgName }) {
     'so far). For Spin the figures add up `spin up` and the `spin trigger http` process it starts (the peak is the sum',
     'of each process\'s own peak, an upper bound). The runner\'s peak is reached under load: every request leaves a',
     'whole instance, linear memory included, to its garbage collector. Start-up is from spawn to `Serving http://…`',
-    '(Spin\'s includes loading the compiled component from its cache).',
+    '(Spin\'s includes loading the compiled component from its cache). Before these servers, the bench started and',
+    'stopped each component once on each host, so that one-off work (Spin compiling a component it has not cached,',
+    `the runner filling its caches) is not in these figures; those first starts took ${Object.entries(results.firstStartMs ?? {}).map(([k, v]) => `${armLabel(k)} ${fmt(v, 0)} ms`).join(', ') || 'n/a'}.`,
   );
   p(mdTable(['server', 'start-up ms', 'RSS before MiB', 'peak before load MiB', 'RSS after MiB', 'peak after load MiB'], memoryRows(results).map((r) => [
     armLabel(r.key), fmt(r.startupMs, 0), fmt(r.before.rssMiB, 0), fmt(r.before.hwmMiB, 0), fmt(r.after.rssMiB, 0), fmt(r.after.hwmMiB, 0),
