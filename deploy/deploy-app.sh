@@ -18,7 +18,7 @@ Usage: deploy/deploy-app.sh [--mode secret|scaffold] [--tag TAG] [--replicas N] 
    secret (default)  a Secret <app>-secrets holding the Redis URL and the admin token, created with
                      `kubectl apply -f -` from stdin, and a SpinApp from deploy/spinapp.yaml that
                      reads both from the Secret (runtimeConfig.keyValueStores / variables with
-                     secretKeyRef) and is probed on /healthz
+                     secretKeyRef), live on /healthz and ready on /readyz (which reads the store)
    scaffold          `spin kube scaffold --from <image> --runtime-config-file <file> --replicas N`
                      piped to `kubectl apply -f -` (the whole runtime config goes into a Secret;
                      cache_admin_token is not set, so DELETE /cache needs no token)

@@ -150,7 +150,10 @@ describe('deploy/deploy-app.sh --mode secret (default)', () => {
       ],
     });
     expect(spec.variables).toEqual([{ name: 'cache_admin_token', valueFrom: { secretKeyRef: { name: SECRET_NAME, key: 'cache-admin-token' } } }]);
-    expect(spec.checks).toEqual({ liveness: { httpGet: { path: '/healthz' } }, readiness: { httpGet: { path: '/healthz' } } });
+    expect(spec.checks).toEqual({
+      liveness: { httpGet: { path: '/healthz' } },
+      readiness: { httpGet: { path: '/readyz' }, timeoutSeconds: 2, periodSeconds: 10, failureThreshold: 2, successThreshold: 1 },
+    });
     // nothing secret in the SpinApp itself
     expect(appApply.stdin).not.toContain(SECRETS.adminToken);
     expect(appApply.stdin).not.toContain(encodeURIComponent(SECRETS.redisKey));
