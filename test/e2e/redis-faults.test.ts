@@ -1,12 +1,12 @@
-// A cache failure never breaks a read: Redis killed, paused or refusing our password, the app
-// keeps answering 200 from the catalog, reports 503 for a clear it could not do, and goes back
-// to caching on its own when Redis returns.
+// Errors that Redis reports reach the component as failed store calls, and the component fails
+// open: GET /items answers 200 from the catalog, DELETE /cache says 503. (Hangs — Redis killed,
+// paused or unreachable — are a different story under Spin: see redis-under-spin.test.ts.)
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { differs } from '../support/differences';
+import { HOSTS } from '../support/host';
 import { type RedisServer, skipUnlessAvailable, startRedisServer } from '../support/redis-server';
 import { type RedisBackedApp, startRedisBackedApp, waitForCacheHit } from '../support/redis-app';
 import { ITEMS_JSON } from '../support/expected';
-
-const KV_TIMEOUT_MS = 250;
 
 async function timed(request: Promise<Response>) {
   const started = performance.now();
@@ -15,13 +15,56 @@ async function timed(request: Promise<Response>) {
   return { response, body, ms: performance.now() - started };
 }
 
-describe.skipIf(skipUnlessAvailable('redis-server'))('Redis faults', () => {
+describe.skipIf(skipUnlessAvailable('redis-server')).each(HOSTS)('Redis with the wrong password, on %s', (host) => {
   let redis: RedisServer;
   let app: RedisBackedApp;
 
   beforeAll(async () => {
     redis = await startRedisServer();
-    app = await startRedisBackedApp(redis.url, { args: ['--kv-timeout', String(KV_TIMEOUT_MS)] });
+    app = await startRedisBackedApp(host, redis.urlFor({ password: 'wrong+/=pass' }));
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await redis?.stop();
+  });
+
+  it('never logs either password', async () => {
+    await app.get('/items', { signal: AbortSignal.timeout(2_000) }).then((r) => r.arrayBuffer()).catch(() => undefined);
+    const output = app.server.stderr() + app.server.stdout();
+    expect(output).not.toContain('wrong+/=pass');
+    expect(output).not.toContain(encodeURIComponent('wrong+/=pass'));
+    expect(output).not.toContain(redis.password);
+  });
+
+  // Spin opens its one ConnectionManager with redis-rs 0.32 defaults (spin crates/key-value-redis/src/store.rs,
+  // `get_connection_manager`); redis-rs retries every failed connect, a refused AUTH included, up to 6 times
+  // through backon with `with_factor(100)` on backon's 1 s minimum and 60 s cap (redis
+  // src/aio/connection_manager.rs, `new_with_config`/`new_connection`): 1 s + 5 × 60 s plus jitter, so the
+  // store open returns only after 5 to 10 minutes. See README, "When Redis misbehaves under Spin".
+  it('leaves GET /items unanswered on Spin while /healthz answers', async () => {
+    const outcome = await app
+      .get('/items', { signal: AbortSignal.timeout(5_000) })
+      .then(async (response) => ({ status: response.status, body: await response.text() }))
+      .catch((error: Error) => error.name);
+    expect(outcome).toEqual(
+      differs(host, 'wrong Redis password', { spin: 'TimeoutError', runner: { status: 200, body: ITEMS_JSON } }),
+    );
+    expect((await app.get('/healthz', { signal: AbortSignal.timeout(5_000) })).status).toBe(200);
+  });
+});
+
+// Not Spin's behaviour: Spin has no operation timeout (see README, "When Redis misbehaves under
+// Spin"). The runner offers one only when asked for with --kv-timeout, to try the app's fail-open
+// path against a hung or dead Redis.
+describe.skipIf(skipUnlessAvailable('redis-server'))("the runner's protective mode (--kv-timeout)", () => {
+  const KV_TIMEOUT_MS = 250;
+  let redis: RedisServer;
+  let app: RedisBackedApp;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    app = await startRedisBackedApp('runner', redis.url, { runnerArgs: ['--kv-timeout', String(KV_TIMEOUT_MS)] });
     await waitForCacheHit(app);
   });
 
@@ -40,9 +83,7 @@ describe.skipIf(skipUnlessAvailable('redis-server'))('Redis faults', () => {
       expect(response.headers.get('x-served-from-cache')).toBe('false');
       expect(body).toBe(ITEMS_JSON);
     }
-    const cleared = await app.get('/cache', { method: 'DELETE' });
-    expect(cleared.status).toBe(503);
-    expect(await cleared.json()).toEqual({ error: expect.stringContaining('not cleared') });
+    expect((await app.get('/cache', { method: 'DELETE' })).status).toBe(503);
 
     await redis.restart();
     await waitForCacheHit(app);
@@ -57,41 +98,12 @@ describe.skipIf(skipUnlessAvailable('redis-server'))('Redis faults', () => {
       expect(body).toBe(ITEMS_JSON);
       latencies.push(ms);
     }
-    // Each request pays at most one op timeout (a read; no write follows a failed read), and the
-    // breaker makes the later ones fast. The bound is generous: this checks behaviour, not speed.
+    // Each request pays at most one op timeout, and the breaker makes the later ones fast. The
+    // bound is generous: this checks behaviour, not speed.
     for (const ms of latencies) expect(ms).toBeLessThan(KV_TIMEOUT_MS * 6);
     expect(Math.min(...latencies.slice(-3))).toBeLessThan(KV_TIMEOUT_MS);
 
     redis.resume();
     await waitForCacheHit(app);
-  });
-});
-
-describe.skipIf(skipUnlessAvailable('redis-server'))('Redis with the wrong password', () => {
-  let redis: RedisServer;
-  let app: RedisBackedApp;
-
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    app = await startRedisBackedApp(redis.urlFor({ password: 'wrong+/=pass' }));
-  });
-
-  afterAll(async () => {
-    await app?.stop();
-    await redis?.stop();
-  });
-
-  it('serves reads from the catalog, refuses to claim a clear, and never logs either password', async () => {
-    for (let i = 0; i < 3; i++) {
-      const response = await app.get('/items');
-      expect(response.status).toBe(200);
-      expect(response.headers.get('x-served-from-cache')).toBe('false');
-      expect(await response.text()).toBe(ITEMS_JSON);
-    }
-    expect((await app.get('/cache', { method: 'DELETE' })).status).toBe(503);
-    const output = app.runner.stderr() + app.runner.stdout();
-    expect(output).not.toContain('wrong+/=pass');
-    expect(output).not.toContain(redis.password);
-    expect(output).toMatch(/WRONGPASS|auth/i);
   });
 });

@@ -1,123 +1,116 @@
 // The tutorial's curl flow against the real component on the default store: the SQLite file that
 // `spin up` uses, at the same path and with the same schema.
+import net from 'node:net';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppDir, makeAppDir } from '../support/app-dir';
-import { type RunningApp, startRunner } from '../support/runner';
+import { differs } from '../support/differences';
+import { HOSTS, type RunningApp, startApp } from '../support/host';
 import { ITEMS_JSON, ITEMS_KEY } from '../support/expected';
 
-let app: AppDir;
-let runner: RunningApp;
+describe.each(HOSTS)('on %s', (host) => {
+  let app: AppDir;
+  let server: RunningApp;
 
-beforeAll(async () => {
-  app = makeAppDir();
-  runner = await startRunner({ args: ['-f', app.manifest] });
-});
+  beforeAll(async () => {
+    app = makeAppDir();
+    server = await startApp(host, { args: ['-f', app.manifest] });
+  });
 
-afterAll(async () => {
-  await runner?.stop();
-  app?.remove();
-});
+  afterAll(async () => {
+    await server?.stop();
+    app?.remove();
+  });
 
-const get = (path: string, init?: RequestInit) => fetch(`${runner.baseUrl}${path}`, init);
+  const get = (path: string, init?: RequestInit) => fetch(`${server.baseUrl}${path}`, init);
 
-function storedRows() {
-  const db = new Database(app.sqliteFile, { readonly: true });
-  try {
-    return db.prepare('SELECT store, key, value FROM spin_key_value ORDER BY store, key').all() as Array<{ store: string; key: string; value: Buffer }>;
-  } finally {
-    db.close();
+  function storedRows() {
+    const db = new Database(app.sqliteFile, { readonly: true });
+    try {
+      return db.prepare('SELECT store, key, value FROM spin_key_value ORDER BY store, key').all() as Array<{ store: string; key: string; value: Buffer }>;
+    } finally {
+      db.close();
+    }
   }
-}
 
-describe('curl flow on SQLite', () => {
-  it('misses, hits, clears and misses again with the exact body', async () => {
-    const first = await get('/items');
-    expect(first.status).toBe(200);
-    expect(first.headers.get('x-served-from-cache')).toBe('false');
-    expect(first.headers.get('content-type')).toBe('application/json');
-    expect(first.headers.get('content-length')).toBe('178');
-    expect(await first.text()).toBe(ITEMS_JSON);
+  describe('curl flow on SQLite', () => {
+    it('misses, hits, clears and misses again with the exact body', async () => {
+      const first = await get('/items');
+      expect(first.status).toBe(200);
+      expect(first.headers.get('x-served-from-cache')).toBe('false');
+      expect(first.headers.get('content-type')).toBe('application/json');
+      expect(first.headers.get('content-length')).toBe('178');
+      expect(await first.text()).toBe(ITEMS_JSON);
 
-    const rows = storedRows();
-    expect(rows.map(({ store, key }) => [store, key])).toEqual([['default', ITEMS_KEY]]);
-    expect(rows[0]!.value.toString()).toBe(ITEMS_JSON);
+      const rows = storedRows();
+      expect(rows.map(({ store, key }) => [store, key])).toEqual([['default', ITEMS_KEY]]);
+      expect(rows[0]!.value.toString()).toBe(ITEMS_JSON);
 
-    const second = await get('/items');
-    expect(second.status).toBe(200);
-    expect(second.headers.get('x-served-from-cache')).toBe('true');
-    expect(second.headers.get('content-length')).toBe('178');
-    expect(await second.text()).toBe(ITEMS_JSON);
+      const second = await get('/items');
+      expect(second.status).toBe(200);
+      expect(second.headers.get('x-served-from-cache')).toBe('true');
+      expect(second.headers.get('content-length')).toBe('178');
+      expect(await second.text()).toBe(ITEMS_JSON);
 
-    const cleared = await get('/cache', { method: 'DELETE' });
-    expect(cleared.status).toBe(204);
-    expect(cleared.headers.get('content-type')).toBeNull();
-    expect(await cleared.text()).toBe('');
-    expect(storedRows()).toEqual([]);
+      const cleared = await get('/cache', { method: 'DELETE' });
+      expect(cleared.status).toBe(204);
+      expect(cleared.headers.get('content-type')).toBeNull();
+      expect(await cleared.text()).toBe('');
+      expect(storedRows()).toEqual([]);
 
-    const third = await get('/items');
-    expect(third.headers.get('x-served-from-cache')).toBe('false');
-    expect(await third.text()).toBe(ITEMS_JSON);
-  });
-
-  it('answers HEAD with the headers and no body', async () => {
-    const head = await get('/items', { method: 'HEAD' });
-    expect(head.status).toBe(200);
-    expect(head.headers.get('content-length')).toBe('178');
-    expect(head.headers.get('x-served-from-cache')).toBe('true');
-    expect(await head.text()).toBe('');
-  });
-
-  it('serves the cached bytes from a row written by another process', async () => {
-    const db = new Database(app.sqliteFile);
-    const custom = '[{"id":9,"title":"Flat White"}]';
-    db.prepare('UPDATE spin_key_value SET value = ? WHERE store = ? AND key = ?').run(Buffer.from(custom), 'default', ITEMS_KEY);
-    db.close();
-    const response = await get('/items');
-    expect(response.headers.get('x-served-from-cache')).toBe('true');
-    expect(await response.text()).toBe(custom);
-  });
-
-  it('answers the health probe, unknown paths and wrong methods with JSON', async () => {
-    const health = await get('/healthz');
-    expect(health.status).toBe(200);
-    expect(await health.json()).toEqual({ status: 'ok' });
-
-    const missing = await get('/nope');
-    expect(missing.status).toBe(404);
-    expect(missing.headers.get('content-type')).toBe('application/json');
-    expect(await missing.json()).toHaveProperty('error');
-
-    const wrong = await get('/items', { method: 'POST' });
-    expect(wrong.status).toBe(405);
-    expect(wrong.headers.get('allow')).toBe('GET, HEAD');
-  });
-});
-
-describe('the runner under bad input', () => {
-  it('passes bodies of 32 KiB and more to the component', async () => {
-    const response = await get('/items', { method: 'POST', body: 'x'.repeat(64 * 1024) });
-    expect(response.status).toBe(405);
-    expect(await response.json()).toHaveProperty('error');
-  });
-
-  it('rejects bodies over the limit with 413 and keeps serving', async () => {
-    const response = await get('/items', { method: 'POST', body: new Uint8Array(11 * 1024 * 1024) });
-    expect(response.status).toBe(413);
-    expect(await response.json()).toEqual({ error: expect.stringContaining('exceeds') });
-    expect((await get('/healthz')).status).toBe(200);
-  });
-
-  it('survives a malformed request line', async () => {
-    const net = await import('node:net');
-    const { port } = new URL(runner.baseUrl);
-    const reply = await new Promise<string>((resolve) => {
-      const socket = net.connect(Number(port), '127.0.0.1', () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
-      let data = '';
-      socket.on('data', (chunk) => (data += chunk));
-      socket.on('close', () => resolve(data));
+      const third = await get('/items');
+      expect(third.headers.get('x-served-from-cache')).toBe('false');
+      expect(await third.text()).toBe(ITEMS_JSON);
     });
-    expect(reply).toMatch(/^HTTP\/1\.1 400/);
-    expect((await get('/healthz')).status).toBe(200);
+
+    it('answers HEAD with the headers and no body', async () => {
+      const head = await get('/items', { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-length')).toBe('178');
+      expect(head.headers.get('x-served-from-cache')).toBe('true');
+      expect(await head.text()).toBe('');
+    });
+
+    it('answers the health probe, unknown paths and wrong methods with JSON', async () => {
+      const health = await get('/healthz');
+      expect(health.status).toBe(200);
+      expect(await health.json()).toEqual({ status: 'ok' });
+
+      const missing = await get('/nope');
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('content-type')).toBe('application/json');
+      expect(await missing.json()).toHaveProperty('error');
+
+      const wrong = await get('/items', { method: 'POST' });
+      expect(wrong.status).toBe(405);
+      expect(wrong.headers.get('allow')).toBe('GET, HEAD');
+    });
+  });
+
+  describe('bad input', () => {
+    it('passes bodies of 32 KiB and more to the component', async () => {
+      const response = await get('/items', { method: 'POST', body: 'x'.repeat(64 * 1024) });
+      expect(response.status).toBe(405);
+      expect(await response.json()).toHaveProperty('error');
+    });
+
+    it('answers a 20 MB body and keeps serving', async () => {
+      const response = await get('/items', { method: 'POST', body: new Uint8Array(20 * 1024 * 1024) });
+      expect(response.status).toBe(differs(host, 'request body limit', { spin: 405, runner: 413 }));
+      expect(await response.json()).toHaveProperty('error');
+      expect((await get('/healthz')).status).toBe(200);
+    });
+
+    it('answers a malformed request line with 400 and keeps serving', async () => {
+      const { port } = new URL(server.baseUrl);
+      const reply = await new Promise<string>((resolve) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => socket.write('NOT HTTP AT ALL\r\n\r\n'));
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk));
+        socket.on('close', () => resolve(data));
+      });
+      expect(reply).toMatch(/^HTTP\/1\.1 400/);
+      expect((await get('/healthz')).status).toBe(200);
+    });
   });
 });

@@ -3,7 +3,7 @@
 import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { APP_DIR } from './runner';
+import { APP_DIR } from './host';
 
 export interface AppDir {
   dir: string;

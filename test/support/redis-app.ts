@@ -1,28 +1,39 @@
-// The app served by the runner against a Redis runtime config, as `spin up
-// --runtime-config-file` would run it.
+// The app served against a Redis runtime config, as `spin up --runtime-config-file` runs it.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type AppDir, makeAppDir } from './app-dir';
-import { type RunningApp, startRunner } from './runner';
+import { type HostName, type RunningApp, type StartOptions, startApp } from './host';
 
 export interface RedisBackedApp {
   app: AppDir;
-  runner: RunningApp;
+  server: RunningApp;
   get(path: string, init?: RequestInit): Promise<Response>;
   stop(): Promise<void>;
 }
 
-export async function startRedisBackedApp(url: string, { args = [] as string[], env = {} as NodeJS.ProcessEnv } = {}): Promise<RedisBackedApp> {
-  const app = makeAppDir();
+export function writeRedisRuntimeConfig(app: AppDir, url: string): string {
   const config = path.join(app.dir, 'redis.toml');
   writeFileSync(config, `[key_value_store.default]\ntype = "redis"\nurl = "${url}"\n`, { mode: 0o600 });
-  const runner = await startRunner({ args: ['-f', app.manifest, '--runtime-config-file', config, ...args], env });
+  return config;
+}
+
+export async function startRedisBackedApp(host: HostName, url: string, options: StartOptions = {}): Promise<RedisBackedApp> {
+  const app = makeAppDir();
+  const config = writeRedisRuntimeConfig(app, url);
+  const server = await startApp(host, {
+    ...options,
+    cwd: app.dir,
+    args: ['-f', app.manifest, '--runtime-config-file', config, ...(options.args ?? [])],
+  }).catch((error: unknown) => {
+    app.remove();
+    throw error;
+  });
   return {
     app,
-    runner,
-    get: (p, init) => fetch(`${runner.baseUrl}${p}`, init),
+    server,
+    get: (p, init) => fetch(`${server.baseUrl}${p}`, init),
     stop: async () => {
-      await runner.stop();
+      await server.stop();
       app.remove();
     },
   };
@@ -32,7 +43,7 @@ export async function startRedisBackedApp(url: string, { args = [] as string[], 
 export async function waitForCacheHit(app: RedisBackedApp, timeoutMs = 15_000): Promise<number> {
   const started = Date.now();
   while (Date.now() - started < timeoutMs) {
-    const response = await app.get('/items');
+    const response = await app.get('/items', { signal: AbortSignal.timeout(Math.max(1, timeoutMs - (Date.now() - started))) });
     await response.arrayBuffer();
     if (response.headers.get('x-served-from-cache') === 'true') return Date.now() - started;
     await new Promise((resolve) => setTimeout(resolve, 100));
