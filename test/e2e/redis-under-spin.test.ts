@@ -10,8 +10,10 @@
 // Every wait is bounded: a request that Spin would hold for minutes is given up after a few seconds.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ITEMS_JSON } from '../support/expected';
+import { guestStderr } from '../support/guest-log';
+import { SPIN_BIN } from '../support/host';
+import { type RedisBackedApp, startRedisBackedApp } from '../support/redis-app';
 import { type RedisServer, freePort, skipUnlessAvailable, startRedisServer } from '../support/redis-server';
-import { SPIN_BIN, type SpinApp, spinUpWithRedis } from '../support/spin-up';
 import { type TcpProxy, startTcpProxy } from '../support/tcp-proxy';
 
 /** kubelet's default `timeoutSeconds` for a probe. */
@@ -29,10 +31,10 @@ type Outcome =
   | { answered: true; ms: number; status: number; body: string; fromCache: string | null }
   | { answered: false; ms: number };
 
-async function request(baseUrl: string, path: string, waitMs: number): Promise<Outcome> {
+async function request(app: RedisBackedApp, path: string, waitMs: number): Promise<Outcome> {
   const started = performance.now();
   try {
-    const response = await fetch(`${baseUrl}${path}`, { signal: AbortSignal.timeout(waitMs) });
+    const response = await app.get(path, { signal: AbortSignal.timeout(waitMs) });
     const body = await response.text();
     const ms = Math.round(performance.now() - started);
     return { answered: true, ms, status: response.status, body, fromCache: response.headers.get('x-served-from-cache') };
@@ -72,19 +74,19 @@ function expectNoAnswer(outcome: Outcome) {
 }
 
 /** Liveness stays fast and readiness times out, while Redis does not answer. */
-async function expectProbesWhileStuck(scenario: string, app: SpinApp) {
-  const health = note(scenario, '/healthz', await request(app.baseUrl, '/healthz', PROMPT_MS));
+async function expectProbesWhileStuck(scenario: string, app: RedisBackedApp) {
+  const health = note(scenario, '/healthz', await request(app, '/healthz', PROMPT_MS));
   expect(health).toMatchObject({ answered: true, status: 200 });
-  expectNoAnswer(note(scenario, '/readyz (probe timeout 1 s)', await request(app.baseUrl, '/readyz', PROBE_TIMEOUT_MS)));
+  expectNoAnswer(note(scenario, '/readyz (probe timeout 1 s)', await request(app, '/readyz', PROBE_TIMEOUT_MS)));
 }
 
+// Spin only: these pin what Spin does. The runner has no such waits unless asked to imitate them.
 const skip = !SPIN_BIN || skipUnlessAvailable('redis-server');
-if (!SPIN_BIN) console.warn('[test] redis-under-spin: SPIN_BIN is not set, so these Spin-only tests are skipped');
 
 describe.skipIf(skip)('Redis misbehaving under spin up', () => {
   let redis: RedisServer | undefined;
   let proxy: TcpProxy | undefined;
-  let app: SpinApp | undefined;
+  let app: RedisBackedApp | undefined;
 
   async function start({ redisArgs = [] as string[], viaProxy = false } = {}) {
     redis = await startRedisServer({ args: redisArgs });
@@ -93,18 +95,20 @@ describe.skipIf(skip)('Redis misbehaving under spin up', () => {
       proxy = await startTcpProxy(redis.port);
       url = redis.urlFor().replace(`:${redis.port}/`, `:${proxy.port}/`);
     }
-    app = await spinUpWithRedis(url);
+    app = await startRedisBackedApp('spin', url);
     // Warm: the store is open and the catalog cached, as on a pod that has been serving.
-    await request(app.baseUrl, '/items', 30_000);
-    const hit = await request(app.baseUrl, '/items', 30_000);
+    await request(app, '/items', 30_000);
+    const hit = await request(app, '/items', 30_000);
     expectCatalog(hit, 'true');
-    const ready = note('healthy', '/readyz', await request(app.baseUrl, '/readyz', 30_000));
+    const ready = note('healthy', '/readyz', await request(app, '/readyz', 30_000));
     expect(ready).toMatchObject({ answered: true, status: 200, body: '{"status":"ready"}' });
     return { redis, app };
   }
 
   afterEach(async () => {
     redis?.resume();
+    // Spin would wait for the requests still stuck on Redis before it exits on SIGTERM.
+    app?.server.process.kill('SIGKILL');
     await app?.stop();
     await proxy?.close();
     await redis?.stop();
@@ -120,7 +124,7 @@ describe.skipIf(skip)('Redis misbehaving under spin up', () => {
   it('paused: requests wait for Redis, then GET /items answers from the cache', async () => {
     const { redis, app } = await start();
     redis.pause();
-    const items = request(app.baseUrl, '/items', 20_000);
+    const items = request(app, '/items', 20_000);
     await expectProbesWhileStuck('paused 2.5 s', app);
     const resumeAt = performance.now();
     await sleep(Math.max(0, OUTAGE_MS - PROBE_TIMEOUT_MS - 100));
@@ -129,11 +133,11 @@ describe.skipIf(skip)('Redis misbehaving under spin up', () => {
     expectCatalog(answer, 'true');
     expect(answer.ms).toBeGreaterThanOrEqual(OUTAGE_MS - 500);
     expect(performance.now() - resumeAt).toBeLessThan(OUTAGE_MS + 5_000);
-    expect(note('paused, then resumed', '/readyz', await request(app.baseUrl, '/readyz', 10_000))).toMatchObject({ status: 200 });
+    expect(note('paused, then resumed', '/readyz', await request(app, '/readyz', 10_000))).toMatchObject({ status: 200 });
     // The probe that timed out was answered too, once Redis resumed, but its client had left:
     // StarlingMonkey cannot write the body to a closed connection and reports that as an event
     // loop error. That line means "answered too late", not "did not answer".
-    expect(await waitFor(() => app.guestStderr().includes('event loop error'), 5_000)).toBe(true);
+    expect(await waitFor(() => guestStderr(app).includes('event loop error'), 5_000)).toBe(true);
   });
 
   it('answering with an error after a delay (BUSY): GET /items serves the catalog, /readyz says 503', async () => {
@@ -145,14 +149,14 @@ describe.skipIf(skip)('Redis misbehaving under spin up', () => {
     const script = scriptClient.eval('while true do end').catch((error: Error) => error);
     await sleep(100);
 
-    const answer = note('BUSY after 2.5 s', '/items (client waits)', await request(app.baseUrl, '/items', 20_000));
+    const answer = note('BUSY after 2.5 s', '/items (client waits)', await request(app, '/items', 20_000));
     expectCatalog(answer, 'false');
     expect(answer.ms).toBeGreaterThanOrEqual(OUTAGE_MS - 1_000);
-    const ready = note('BUSY', '/readyz', await request(app.baseUrl, '/readyz', 10_000));
+    const ready = note('BUSY', '/readyz', await request(app, '/readyz', 10_000));
     expect(ready).toMatchObject({ answered: true, status: 503, body: '{"error":"cache unavailable"}' });
-    expect(app.guestStderr()).toMatch(/cache read failed: other: BUSY/);
-    expect(app.guestStderr()).toMatch(/readiness check failed: other: BUSY/);
-    expect(app.guestStderr()).not.toContain('event loop error');
+    expect(guestStderr(app)).toMatch(/cache read failed: other: BUSY/);
+    expect(guestStderr(app)).toMatch(/readiness check failed: other: BUSY/);
+    expect(guestStderr(app)).not.toContain('event loop error');
 
     await (await redis.client()).sendCommand(['SCRIPT', 'KILL']);
     expect(String(await script)).toMatch(/killed/i);
@@ -162,16 +166,16 @@ describe.skipIf(skip)('Redis misbehaving under spin up', () => {
   it('silently dropping: no answer while the connection is silent; a reset then fails the call and the catalog is served', async () => {
     const { app } = await start({ viaProxy: true });
     proxy!.blackholeOn(RESP_GET);
-    const items = request(app.baseUrl, '/items', 20_000);
+    const items = request(app, '/items', 20_000);
     await expectProbesWhileStuck('silent (GET dropped)', app);
-    expectNoAnswer(note('silent (GET dropped)', '/items (client waits 3 s)', await request(app.baseUrl, '/items', NO_ANSWER_WAIT_MS)));
+    expectNoAnswer(note('silent (GET dropped)', '/items (client waits 3 s)', await request(app, '/items', NO_ANSWER_WAIT_MS)));
 
     // The reset is what a NAT or firewall that finally gives up sends; until then Spin waits forever.
     proxy!.cut();
     const answer = note('silent, then reset', '/items (client waits)', await items);
     expectCatalog(answer, 'false');
-    expect(app.guestStderr()).toMatch(/cache read failed: /);
-    expect(app.guestStderr()).not.toContain('event loop error');
+    expect(guestStderr(app)).toMatch(/cache read failed: /);
+    expect(guestStderr(app)).not.toContain('event loop error');
   });
 
   it('silently dropping everything: no answer, not even after the connection is reset', async () => {
@@ -181,20 +185,20 @@ describe.skipIf(skip)('Redis misbehaving under spin up', () => {
     // The reset fails the pending PING, which Spin ignores; its reconnect then hangs on the silent
     // proxy, because redis-rs 0.32 has no connection timeout by default.
     proxy!.cut();
-    expectNoAnswer(note('black hole, reset', '/items (client waits 3 s)', await request(app.baseUrl, '/items', NO_ANSWER_WAIT_MS)));
+    expectNoAnswer(note('black hole, reset', '/items (client waits 3 s)', await request(app, '/items', NO_ANSWER_WAIT_MS)));
   });
 
   it('killed: GET /items and /readyz get no answer (Spin retries the connection for minutes), /healthz does', async () => {
     const { redis, app } = await start();
     await redis.kill();
-    expectNoAnswer(note('killed', '/items (client waits 3 s)', await request(app.baseUrl, '/items', NO_ANSWER_WAIT_MS)));
+    expectNoAnswer(note('killed', '/items (client waits 3 s)', await request(app, '/items', NO_ANSWER_WAIT_MS)));
     await expectProbesWhileStuck('killed', app);
   });
 
   it('never reachable: GET /items and /readyz get no answer, /healthz does', async () => {
     const port = await freePort();
-    app = await spinUpWithRedis(`redis://127.0.0.1:${port}/0`);
-    expectNoAnswer(note('never reachable', '/items (client waits 3 s)', await request(app.baseUrl, '/items', NO_ANSWER_WAIT_MS)));
+    app = await startRedisBackedApp('spin', `redis://127.0.0.1:${port}/0`);
+    expectNoAnswer(note('never reachable', '/items (client waits 3 s)', await request(app, '/items', NO_ANSWER_WAIT_MS)));
     await expectProbesWhileStuck('never reachable', app);
   });
 });
