@@ -11,6 +11,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ITEMS_JSON } from '../support/expected';
 import { guestStderr } from '../support/guest-log';
+import { killTree } from '../support/kill-tree';
 import { SPIN_BIN } from '../support/host';
 import { type RedisBackedApp, startRedisBackedApp } from '../support/redis-app';
 import { type RedisServer, freePort, skipUnlessAvailable, startRedisServer } from '../support/redis-server';
@@ -108,7 +109,7 @@ describe.skipIf(skip)('Redis misbehaving under spin up', () => {
   afterEach(async () => {
     redis?.resume();
     // Spin would wait for the requests still stuck on Redis before it exits on SIGTERM.
-    app?.server.process.kill('SIGKILL');
+    if (app?.server.process.pid) killTree(app.server.process.pid);
     await app?.stop();
     await proxy?.close();
     await redis?.stop();
