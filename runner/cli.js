@@ -11,7 +11,7 @@ import { createServer } from './server.js';
 import { KvRegistry } from './kv/index.js';
 import { RuntimeConfigError, loadRuntimeConfig } from './runtime-config.js';
 
-const USAGE = `Usage: node runner/cli.js [options]
+const USAGE = `Usage: npm start -- [options]
 
 Runs the Spin HTTP component(s) of spin.toml under Node, a fresh instance per request.
 

@@ -8,6 +8,9 @@ import { run } from './cli.js';
 
 const manifestFile = 'spin.toml';
 const appDir = process.cwd();
+const args = process.argv.slice(2);
+// Help needs no component: print it without building.
+const wantsHelp = args.some((arg) => arg === '-h' || arg === '--help');
 
 /** Newest modification time among files matching simple globs (`dir/**\/*.ext`, plain paths). */
 function newestMtime(globs) {
@@ -28,7 +31,7 @@ function newestMtime(globs) {
   return newest;
 }
 
-const manifest = parseToml(readFileSync(manifestFile, 'utf8'));
+const manifest = wantsHelp ? {} : parseToml(readFileSync(manifestFile, 'utf8'));
 for (const [id, component] of Object.entries(manifest.component ?? {})) {
   const build = component.build;
   if (!build?.command || typeof component.source !== 'string') continue;
@@ -44,4 +47,4 @@ for (const [id, component] of Object.entries(manifest.component ?? {})) {
   }
 }
 
-run(process.argv.slice(2));
+run(args);

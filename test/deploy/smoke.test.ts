@@ -11,6 +11,12 @@ const SMOKE = join(DEPLOY_DIR, 'smoke.js');
 interface Behaviour {
   token?: string;
   itemsBody?: string;
+  /** the body of a hit, when it should differ from the miss's */
+  hitBody?: string;
+  contentType?: string;
+  /** ETag of a miss, and of a hit when `hitETag` is not given */
+  etag?: string;
+  hitETag?: string;
   omitHeader?: boolean;
   neverCached?: boolean;
   deleteStatus?: number;
@@ -22,7 +28,7 @@ function appServer(b: Behaviour = {}): Server {
   let cached = false;
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const send = (status: number, body = '', headers: Record<string, string> = {}) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.writeHead(status, { 'content-type': b.contentType ?? 'application/json', ...headers });
       res.end(body);
     };
     if (b.hangOn && req.url === b.hangOn) return; // never answer
@@ -30,7 +36,12 @@ function appServer(b: Behaviour = {}): Server {
     if (req.method === 'GET' && req.url === '/items') {
       const fromCache = cached && !b.neverCached;
       cached = true;
-      return send(200, b.itemsBody ?? CATALOG, b.omitHeader ? {} : { 'x-served-from-cache': String(fromCache) });
+      const body = (fromCache ? b.hitBody : undefined) ?? b.itemsBody ?? CATALOG;
+      const etag = (fromCache ? b.hitETag : undefined) ?? b.etag;
+      return send(200, body, {
+        ...(b.omitHeader ? {} : { 'x-served-from-cache': String(fromCache) }),
+        ...(etag ? { etag } : {}),
+      });
     }
     if (req.method === 'DELETE' && req.url === '/cache') {
       if (b.token && req.headers.authorization !== `Bearer ${b.token}`) return send(401, '{"error":"unauthorized"}');
@@ -87,7 +98,23 @@ describe('deploy/smoke.js', () => {
     expect(r.stdout.match(/^PASS /gm)).toHaveLength(6);
     expect(r.stdout).toContain('x-served-from-cache: false');
     expect(r.stdout).toContain('x-served-from-cache: true');
-    expect(r.stdout).toContain('178-byte catalog');
+    expect(r.stdout).toContain('178-byte item array (6 items)');
+    expect(r.stdout).toContain('the same 178 bytes');
+  });
+
+  it('passes with any catalog that keeps the contract', async () => {
+    const catalogs = [
+      '[]',
+      '[{"id":7,"title":"Flat White"}]',
+      // what a changed src/catalog.ts may serve: other items, non-ASCII titles, extra fields
+      '[{"id":1,"title":"Café au lait","price":3.5},{"id":2.5,"title":""},{"id":-3,"title":"Матча"}]',
+    ];
+    for (const itemsBody of catalogs) {
+      const base = await start({ itemsBody });
+      const r = await smoke([base]);
+      expect(r.code, `${itemsBody}\n${r.stdout}${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain(`${Buffer.byteLength(itemsBody)}-byte item array`);
+    }
   });
 
   it('accepts a trailing slash on the base URL', async () => {
@@ -117,11 +144,46 @@ describe('deploy/smoke.js', () => {
     expect(r.stderr).toContain('step "2. DELETE /cache (start cold)" failed');
   });
 
-  it('fails on a wrong body and names the step', async () => {
-    const base = await start({ itemsBody: CATALOG.replace('Latte', 'Mocha') });
+  it('fails, naming the step and the reason, when the body is not a JSON array of items', async () => {
+    const cases: Array<[string, string]> = [
+      ['<html>oops</html>', 'the body is not JSON'],
+      ['{"items":[]}', 'the body is JSON but not an array'],
+      ['[{"id":1,"title":"Latte"},null]', 'item 1 is not an object'],
+      ['[{"id":"1","title":"Latte"}]', 'item 0 has no numeric "id"'],
+      ['[{"id":1,"name":"Latte"}]', 'item 0 has no string "title"'],
+    ];
+    for (const [itemsBody, reason] of cases) {
+      const base = await start({ itemsBody });
+      const r = await smoke([base]);
+      expect(r.code, itemsBody).toBe(1);
+      expect(r.stdout).toMatch(/^FAIL {2}3\. GET \/items \(cold: served from origin\): not a JSON array of \{id, title\} items: /m);
+      expect(r.stdout, itemsBody).toContain(reason);
+      expect(r.stdout).toMatch(/^SKIP {2}4\./m);
+    }
+  });
+
+  it('fails when a hit answers other bytes than the miss', async () => {
+    // same items, other serialization: a client comparing bytes or caching by ETag would see a change
+    const base = await start({ hitBody: JSON.stringify(JSON.parse(CATALOG), null, 1) });
     const r = await smoke([base]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/^FAIL {2}3\. GET \/items \(cold: served from origin\): unexpected body/m);
+    expect(r.stdout).toMatch(/^PASS {2}3\./m);
+    expect(r.stdout).toMatch(/^FAIL {2}4\. GET \/items \(warm: served from cache\): body differs from the first GET \/items \(\d+ bytes, expected the same 178\)/m);
+  });
+
+  it('checks that a hit repeats the ETag of the miss when there is one', async () => {
+    const same = await smoke([await start({ etag: '"v1"' })]);
+    expect(same.code, same.stdout).toBe(0);
+    const differs = await smoke([await start({ etag: '"v1"', hitETag: '"v2"' })]);
+    expect(differs.code).toBe(1);
+    expect(differs.stdout).toMatch(/^FAIL {2}4\. .*etag: expected "v1" as on the first GET \/items, got "v2"/m);
+  });
+
+  it('fails when GET /items is not application/json', async () => {
+    const base = await start({ contentType: 'text/plain' });
+    const r = await smoke([base]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL {2}3\. .*content-type: expected application\/json, got text\/plain/m);
   });
 
   it('fails when the cache header is missing', async () => {
