@@ -84,7 +84,9 @@ async function expectProbesWhileStuck(scenario: string, app: RedisBackedApp) {
 // Spin only: these pin what Spin does. The runner has no such waits unless asked to imitate them.
 const skip = !SPIN_BIN || skipUnlessAvailable('redis-server');
 
-describe.skipIf(skip)('Redis misbehaving under spin up', () => {
+// Each test starts its own Spin; the first start after a build compiles the component, which takes
+// a minute on a busy 2-core machine unless the global setup (test/support/announce-hosts.ts) did it.
+describe.skipIf(skip)('Redis misbehaving under spin up', { timeout: 120_000 }, () => {
   let redis: RedisServer | undefined;
   let proxy: TcpProxy | undefined;
   let app: RedisBackedApp | undefined;
