@@ -8,7 +8,9 @@
 // - while it has not returned, `GET /items` and `GET /readyz` get no answer at all, and `/healthz`
 //   answers at once: a probe on /readyz with a timeout fails, liveness on /healthz does not.
 // Every wait is bounded: a request that Spin would hold for minutes is given up after a few seconds.
+import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { ITEMS_JSON } from '../support/expected';
 import { guestStderr } from '../support/guest-log';
 import { killTree } from '../support/kill-tree';
@@ -17,8 +19,13 @@ import { type RedisBackedApp, startRedisBackedApp } from '../support/redis-app';
 import { type RedisServer, freePort, skipUnlessAvailable, startRedisServer } from '../support/redis-server';
 import { type TcpProxy, startTcpProxy } from '../support/tcp-proxy';
 
-/** kubelet's default `timeoutSeconds` for a probe. */
-const PROBE_TIMEOUT_MS = 1_000;
+/** The readiness probe exactly as deploy/spinapp.yaml ships it. */
+const readinessProbe = parseYaml(readFileSync(new URL('../../deploy/spinapp.yaml', import.meta.url), 'utf8')).spec.checks.readiness as {
+  httpGet: { path: string };
+  timeoutSeconds: number;
+};
+const PROBE_PATH = readinessProbe.httpGet.path;
+const PROBE_TIMEOUT_MS = readinessProbe.timeoutSeconds * 1_000;
 /** How long a test waits for an answer Spin is expected to withhold. */
 const NO_ANSWER_WAIT_MS = 3_000;
 /** Upper bound for an answer that does not wait on Redis; generous, for a loaded 2-core machine. */
@@ -78,7 +85,8 @@ function expectNoAnswer(outcome: Outcome) {
 async function expectProbesWhileStuck(scenario: string, app: RedisBackedApp) {
   const health = note(scenario, '/healthz', await request(app, '/healthz', PROMPT_MS));
   expect(health).toMatchObject({ answered: true, status: 200 });
-  expectNoAnswer(note(scenario, '/readyz (probe timeout 1 s)', await request(app, '/readyz', PROBE_TIMEOUT_MS)));
+  const probe = await request(app, PROBE_PATH, PROBE_TIMEOUT_MS);
+  expectNoAnswer(note(scenario, `${PROBE_PATH} (probe, ${readinessProbe.timeoutSeconds} s timeout)`, probe));
 }
 
 // Spin only: these pin what Spin does. The runner has no such waits unless asked to imitate them.
@@ -103,7 +111,7 @@ describe.skipIf(skip)('Redis misbehaving under spin up', { timeout: 120_000 }, (
     await request(app, '/items', 30_000);
     const hit = await request(app, '/items', 30_000);
     expectCatalog(hit, 'true');
-    const ready = note('healthy', '/readyz', await request(app, '/readyz', 30_000));
+    const ready = note('healthy', PROBE_PATH, await request(app, PROBE_PATH, 30_000));
     expect(ready).toMatchObject({ answered: true, status: 200, body: '{"status":"ready"}' });
     return { redis, app };
   }
