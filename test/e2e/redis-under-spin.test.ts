@@ -8,13 +8,15 @@
 // - while it has not returned, `GET /items` and `GET /readyz` get no answer at all, and `/healthz`
 //   answers at once: a probe on /readyz with a timeout fails, liveness on /healthz does not.
 // Every wait is bounded: a request that Spin would hold for minutes is given up after a few seconds.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ITEMS_JSON } from '../support/expected';
 import { guestStderr } from '../support/guest-log';
 import { killTree } from '../support/kill-tree';
-import { SPIN_BIN } from '../support/host';
+import { type AppDir, makeAppDir } from '../support/app-dir';
+import { HOSTS, type RunningApp, SPIN_BIN, startApp } from '../support/host';
 import { type RedisBackedApp, startRedisBackedApp } from '../support/redis-app';
 import { type RedisServer, freePort, skipUnlessAvailable, startRedisServer } from '../support/redis-server';
 import { type TcpProxy, startTcpProxy } from '../support/tcp-proxy';
@@ -89,7 +91,7 @@ async function expectProbesWhileStuck(scenario: string, app: RedisBackedApp) {
   expectNoAnswer(note(scenario, `${PROBE_PATH} (probe, ${readinessProbe.timeoutSeconds} s timeout)`, probe));
 }
 
-// Spin only: these pin what Spin does. The runner has no such waits unless asked to imitate them.
+// Spin only: these pin what Spin does (the runner fails fast here; see the README's differences).
 const skip = !SPIN_BIN || skipUnlessAvailable('redis-server');
 
 // Each test starts its own Spin; the first start after a build compiles the component, which takes
@@ -213,3 +215,32 @@ describe.skipIf(skip)('Redis misbehaving under spin up', { timeout: 120_000 }, (
     await expectProbesWhileStuck('never reachable', app);
   });
 });
+
+// The probe path also works where users start: `spin up` on the local SQLite store (and the runner).
+describe.each(HOSTS)('readiness on the SQLite store, on %s', (host) => {
+  let dir: AppDir | undefined;
+  let server: RunningApp | undefined;
+
+  afterAll(async () => {
+    await server?.stop();
+    dir?.remove();
+  });
+
+  it(`answers ${PROBE_PATH} with 200 and writes nothing to the store`, async () => {
+    dir = makeAppDir();
+    server = await startApp(host, { args: ['-f', dir.manifest], cwd: dir.dir });
+    const response = await fetch(`${server.baseUrl}${PROBE_PATH}`, { signal: AbortSignal.timeout(30_000) });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('{"status":"ready"}');
+    expect(existsSync(dir.sqliteFile) ? sqliteKeys(dir.sqliteFile) : []).toEqual([]);
+  });
+});
+
+function sqliteKeys(file: string): string[] {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare('SELECT key FROM spin_key_value').all() as Array<{ key: string }>).map((row) => row.key);
+  } finally {
+    db.close();
+  }
+}
