@@ -91,7 +91,7 @@ async function expectProbesWhileStuck(scenario: string, app: RedisBackedApp) {
   expectNoAnswer(note(scenario, `${PROBE_PATH} (probe, ${readinessProbe.timeoutSeconds} s timeout)`, probe));
 }
 
-// Spin only: these pin what Spin does (the runner fails fast here; see the README's differences).
+// Spin only: these pin what Spin does; the runner's own handling of a misbehaving Redis is in redis-faults.test.ts.
 const skip = !SPIN_BIN || skipUnlessAvailable('redis-server');
 
 // Each test starts its own Spin; the first start after a build compiles the component, which takes
