@@ -94,26 +94,128 @@ capture() {
   fi
 }
 
-# default_suffix: a short, stable suffix for the globally unique Azure names (Redis, ACR), derived
-# from the local user and host so that every script computes the same names without shared state.
-default_suffix() {
-  local sum _
-  read -r sum _ < <(printf '%s@%s' "$(id -un 2>/dev/null || echo user)" "$(uname -n 2>/dev/null || echo host)" | cksum)
-  printf '%06x' $((sum % 16777216))
+# ---- names -------------------------------------------------------------------------------------
+# The globally unique names (Redis, ACR) carry a random suffix chosen once by deploy/provision.sh and
+# saved, with the other names and the Redis kind, in NAMES_FILE; every later run of every script reads
+# them back, so a re-run (another machine user, Cloud Shell, a container) never creates a second
+# Redis or registry. An environment variable still overrides any saved value.
+CONFIG_DIR="${XDG_CONFIG_HOME:-${HOME:?HOME must be set}/.config}/cache-with-az-redis"
+NAMES_FILE="${NAMES_FILE:-$CONFIG_DIR/names.env}"
+SAVED_NAMES=(NAME_SUFFIX RESOURCE_GROUP LOCATION REDIS_KIND REDIS_NAME ACR_NAME AKS_NAME)
+
+# load_saved_names: set each SAVED_NAMES variable that is still unset from NAMES_FILE. The file is
+# parsed, never sourced: only KEY=value lines with a known key and a plain value are taken.
+load_saved_names() {
+  [[ -f "$NAMES_FILE" ]] || return 0
+  local line key value
+  while IFS= read -r line || [[ -n "$line" ]]; do
+    [[ "$line" =~ ^([A-Z_]+)=([A-Za-z0-9._-]*)$ ]] || continue
+    key=${BASH_REMATCH[1]} value=${BASH_REMATCH[2]}
+    [[ " ${SAVED_NAMES[*]} " == *" $key "* ]] || continue
+    [[ -n "${!key:-}" ]] || printf -v "$key" '%s' "$value"
+  done <"$NAMES_FILE"
 }
 
-# Shared names: every script agrees on them; override any of them with an environment variable.
+# save_names: write the names in use to NAMES_FILE (mode 600), so that later runs reuse them.
+print_names() {
+  local key
+  for key in "${SAVED_NAMES[@]}"; do printf '%s=%s\n' "$key" "${!key}"; done
+}
+save_names() { write_private_file "$NAMES_FILE" print_names || die "cannot write $NAMES_FILE"; }
+
+# new_suffix: six random lowercase hex digits (bash's RANDOM: no external tool needed).
+new_suffix() { printf '%06x' $(((RANDOM << 15 | RANDOM) & 0xffffff)); }
+
+# load_common_config new|existing: the shared names. With "new" (deploy/provision.sh) a missing suffix is
+# drawn at random; the other scripts take the saved names, and require_names stops them when a name
+# they need is still unknown.
 load_common_config() {
+  load_saved_names
+  if [[ -z "${NAME_SUFFIX:-}" ]]; then
+    if [[ "${1:-}" == new ]]; then
+      NAME_SUFFIX="$(new_suffix)"
+    elif dry_run; then
+      NAME_SUFFIX=xxxxxx
+      warn "no saved names in $NAMES_FILE yet: showing NAME_SUFFIX=$NAME_SUFFIX"
+    fi
+  fi
   RESOURCE_GROUP="${RESOURCE_GROUP:-rg-cache-with-az-redis}"
   LOCATION="${LOCATION:-germanywestcentral}"
-  NAME_SUFFIX="${NAME_SUFFIX:-$(default_suffix)}"
-  REDIS_NAME="${REDIS_NAME:-redis-cwar-${NAME_SUFFIX}}"
-  ACR_NAME="${ACR_NAME:-acrcwar${NAME_SUFFIX}}"
+  REDIS_KIND="${REDIS_KIND:-managed}"
+  if [[ -n "${NAME_SUFFIX:-}" ]]; then
+    # no hyphen: some redisenterprise extension versions check database commands' --cluster-name
+    # against ^[A-Za-z0-9]{1,60}$, stricter than the service's own rule
+    REDIS_NAME="${REDIS_NAME:-rediscwar${NAME_SUFFIX}}"
+    ACR_NAME="${ACR_NAME:-acrcwar${NAME_SUFFIX}}"
+  fi
   AKS_NAME="${AKS_NAME:-aks-cache-with-az-redis}"
   ACR_TOKEN_NAME="${ACR_TOKEN_NAME:-spin-push}"
-  ACR_TOKEN_FILE="${ACR_TOKEN_FILE:-${XDG_CONFIG_HOME:-${HOME:?HOME must be set}/.config}/cache-with-az-redis/${ACR_NAME}-push-token}"
+  ACR_TOKEN_FILE="${ACR_TOKEN_FILE:-$CONFIG_DIR/${ACR_NAME:-unknown}-push-token}"
   APP_NAME="${APP_NAME:-cache-with-az-redis}"
   NAMESPACE="${NAMESPACE:-default}"
+  case "$REDIS_KIND" in
+  managed | cache) ;;
+  *) die "--redis (REDIS_KIND) must be 'managed' or 'cache' (got '$REDIS_KIND')" ;;
+  esac
+}
+
+# require_names VAR...: stop when a name this script needs is unknown (no saved names, no variable).
+require_names() {
+  local var
+  for var in "$@"; do
+    [[ -n "${!var:-}" ]] ||
+      die "$var is not known: run deploy/provision.sh first (it saves the names in $NAMES_FILE), or set $var (or NAME_SUFFIX) to the name you used"
+  done
+}
+
+# redis_flag ARGC VALUE: handle `--redis managed|cache`.
+redis_flag() {
+  need_value --redis "$1"
+  REDIS_KIND=$2
+}
+
+# ---- Redis kinds --------------------------------------------------------------------------------
+# managed  Azure Managed Redis: `az redisenterprise` (CLI extension), <name>.<region>.redis.azure.net,
+#          TLS on port 10000, private endpoint group id redisEnterprise, DNS zone
+#          privatelink.redis.azure.net.
+# cache    Azure Cache for Redis: `az redis`, <name>.redis.cache.windows.net, TLS on port 6380, group
+#          id redisCache, DNS zone privatelink.redis.cache.windows.net. Tenants that had no Azure
+#          Cache for Redis before 2026-04-01 cannot create one any more (it retires on 2028-09-30).
+redis_kind_label() {
+  if [[ "$REDIS_KIND" == managed ]]; then printf 'Azure Managed Redis'; else printf 'Azure Cache for Redis'; fi
+}
+
+# ---- Azure CLI ----------------------------------------------------------------------------------
+# The redisenterprise extension's reference requires Azure CLI 2.75.0 or newer (older packaged
+# versions, e.g. Debian's or Ubuntu's, lack the Managed Redis SKUs and --access-keys-auth).
+AZ_MIN_VERSION="2.75.0"
+
+# version_ge A B: true when dotted version A >= B.
+version_ge() {
+  local IFS=. i
+  local -a a b
+  read -ra a <<<"$1"
+  read -ra b <<<"$2"
+  for ((i = 0; i < 3; i++)); do
+    ((10#${a[i]:-0} > 10#${b[i]:-0})) && return 0
+    ((10#${a[i]:-0} < 10#${b[i]:-0})) && return 1
+  done
+  return 0
+}
+
+# require_az_version: stop unless `az version` reports AZ_MIN_VERSION or newer.
+require_az_version() {
+  local v
+  if dry_run; then
+    print_cmd "# needs Azure CLI >= $AZ_MIN_VERSION: $(quote_cmd az version --query '"azure-cli"' -o tsv)"
+    return 0
+  fi
+  v="$(az version --query '"azure-cli"' -o tsv 2>/dev/null)" || v=""
+  v="${v%$'\r'}"
+  [[ "$v" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] ||
+    die "could not read the Azure CLI version ('az version'); Azure CLI >= $AZ_MIN_VERSION is required: https://learn.microsoft.com/cli/azure/install-azure-cli"
+  version_ge "${BASH_REMATCH[0]}" "$AZ_MIN_VERSION" ||
+    die "Azure CLI $v is too old: $AZ_MIN_VERSION or newer is required (run 'az upgrade', or install it from https://learn.microsoft.com/cli/azure/install-azure-cli; distribution packages are often older)"
 }
 
 # require_az_login: the first Azure call of every Azure script; says which subscription is used.
@@ -128,15 +230,30 @@ require_az_login() {
   log "Azure subscription: ${sub}"
 }
 
+# Temporary files to remove however the script ends (error, Ctrl-C, kill): nothing half-written
+# (a token file, a rendered config) is left behind.
+# Background processes (kubectl port-forward) are stopped the same way.
+TEMP_FILES=()
+BACKGROUND_PIDS=()
+clean_up() {
+  local pid
+  for pid in ${BACKGROUND_PIDS[@]+"${BACKGROUND_PIDS[@]}"}; do kill "$pid" 2>/dev/null || true; done
+  ((${#TEMP_FILES[@]} == 0)) || rm -f "${TEMP_FILES[@]}"
+}
+trap clean_up EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 # write_private_file PATH CMD...: run CMD with its stdout going to PATH, which is created with mode
 # 600 from the start (mktemp in the target directory, then an atomic rename). The directory is
-# created with mode 700 when missing. Nothing is left behind on failure.
+# created with mode 700 when missing. Nothing is left behind on failure or interruption.
 write_private_file() {
   local path=$1 dir tmp
   shift
   dir="$(dirname "$path")"
   (umask 077 && mkdir -p "$dir") || die "cannot create directory $dir"
   tmp="$(umask 077 && mktemp "$dir/.$(basename "$path").XXXXXX")" || die "cannot create a temporary file in $dir"
+  TEMP_FILES+=("$tmp")
   if "$@" >"$tmp"; then
     chmod 600 "$tmp"
     mv -f "$tmp" "$path"
@@ -144,4 +261,48 @@ write_private_file() {
     rm -f "$tmp"
     return 1
   fi
+}
+
+# strip_eol: copy stdin to stdout without CR or LF. `az ... -o tsv` ends its output with a newline,
+# and `spin registry login --password-stdin` keeps every byte it reads: a stored newline would
+# become part of the password.
+strip_eol() { tr -d '\r\n'; }
+
+# ---- kubectl context ----------------------------------------------------------------------------
+# The scripts that change a cluster act only on the project's cluster: the kubectl context named
+# after AKS_NAME (what `az aks get-credentials` creates), unless --context names another one. The
+# context is then pinned on every kubectl and helm call, so switching contexts in another terminal
+# mid-run changes nothing.
+KUBE_CONTEXT="${KUBE_CONTEXT:-}"
+KUBECTL=(kubectl)
+HELM=(helm)
+
+# context_flag ARGC VALUE: handle `--context NAME`.
+context_flag() {
+  need_value --context "$1"
+  KUBE_CONTEXT=$2
+}
+
+# use_project_context: check (or take from --context) the context to act on; sets KUBECTL and HELM.
+use_project_context() {
+  local ctx current=""
+  if dry_run; then
+    ctx="${KUBE_CONTEXT:-$AKS_NAME}"
+  else
+    current="$(kubectl config current-context 2>/dev/null)" || current=""
+    if [[ -n "$KUBE_CONTEXT" ]]; then
+      ctx=$KUBE_CONTEXT
+      kubectl config get-contexts "$ctx" >/dev/null 2>&1 || die "kubectl has no context named '$ctx' (see: kubectl config get-contexts)"
+      [[ "$ctx" == "$current" ]] || log "acting on kubectl context '$ctx' (--context); the current context stays '${current:-none}'"
+    elif [[ -z "$current" ]]; then
+      die "kubectl has no current context: run deploy/provision.sh (or az aks get-credentials --resource-group $RESOURCE_GROUP --name $AKS_NAME), or pass --context NAME"
+    elif [[ "$current" != "$AKS_NAME" ]]; then
+      die "the current kubectl context is '$current', not this project's cluster '$AKS_NAME': run 'kubectl config use-context $AKS_NAME', or pass --context $current to act on '$current' anyway"
+    else
+      ctx=$current
+    fi
+    log "kubectl context: $ctx"
+  fi
+  KUBECTL=(kubectl --context "$ctx")
+  HELM=(helm --kube-context "$ctx")
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Render a Spin runtime config for Azure Cache for Redis (or Azure Managed Redis) with the real
+# Render a Spin runtime config for Azure Managed Redis (or Azure Cache for Redis) with the real
 # access key, percent-encoded, into a git-ignored file with mode 600. The key is never printed and
 # never passed as an argument to another program.
 set -euo pipefail
@@ -11,8 +11,8 @@ source "$DEPLOY_DIR/lib.sh"
 
 usage() {
   cat <<'USAGE'
-Usage: deploy/render-runtime-config.sh [--managed] [--name NAME] [--resource-group RG] [--out PATH]
-                                       [--dry-run] [--help]
+Usage: deploy/render-runtime-config.sh [--redis managed|cache] [--name NAME] [--resource-group RG]
+                                       [--out PATH] [--dry-run] [--help]
 
 Reads the host name and primary access key of the cache with the Azure CLI and writes
 
@@ -24,10 +24,12 @@ to PATH (mode 600, created that way). Azure keys contain + / = and Spin percent-
 password, so the key is encoded with encodeURIComponent rules.
 
 Options:
-  --managed              Azure Managed Redis (<name>.<region>.redis.azure.net:10000) instead of
-                         Azure Cache for Redis (<name>.redis.cache.windows.net:6380); the database
-                         must use the EnterpriseCluster or NoCluster clustering policy
-  --name NAME            cache (or Managed Redis cluster) name   [REDIS_NAME, or AMR_NAME with --managed]
+  --redis KIND           managed: Azure Managed Redis, <name>.<region>.redis.azure.net:10000 (the
+                         database must use the EnterpriseCluster or NoCluster clustering policy)
+                         cache: Azure Cache for Redis, <name>.redis.cache.windows.net:6380
+                         [REDIS_KIND, as saved by deploy/provision.sh; managed]
+  --managed              same as --redis managed
+  --name NAME            cache (or Managed Redis cluster) name   [REDIS_NAME, as saved by provision.sh]
   --resource-group RG    resource group                          [RESOURCE_GROUP=rg-cache-with-az-redis]
   --out PATH             output file                             [runtime-config/azure.rendered.toml]
   --dry-run              print the az commands; write nothing
@@ -39,12 +41,15 @@ Files named *.rendered.toml are git-ignored. Use the result with
 USAGE
 }
 
-MANAGED=0
 NAME=""
 OUT=""
 while (($#)); do
   case "$1" in
-  --managed) MANAGED=1 ;;
+  --redis)
+    redis_flag $# "${2:-}"
+    shift
+    ;;
+  --managed) REDIS_KIND=managed ;;
   --name | -n)
     need_value "$1" $#
     NAME=$2
@@ -65,11 +70,15 @@ while (($#)); do
   shift
 done
 
-load_common_config
-if ((MANAGED)); then
-  NAME="${NAME:-${AMR_NAME:-amr-cwar-${NAME_SUFFIX}}}"
+load_common_config existing
+[[ -n "$NAME" ]] && REDIS_NAME=$NAME
+require_names REDIS_NAME
+if [[ "$REDIS_KIND" == managed ]]; then
+  MANAGED=1
+  NAME="${NAME:-$REDIS_NAME}"
   PORT="${AMR_PORT:-10000}"
 else
+  MANAGED=0
   NAME="${NAME:-$REDIS_NAME}"
   PORT="${REDIS_TLS_PORT:-6380}"
 fi

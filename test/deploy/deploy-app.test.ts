@@ -9,7 +9,9 @@ const SCRIPT = 'deploy-app.sh';
 const REGISTRY = 'acrcwartest01.azurecr.io';
 const IMAGE = `${REGISTRY}/cache-with-az-redis:t1`;
 const SECRET_NAME = 'cache-with-az-redis-secrets';
-const REDIS_URL = `rediss://:${encodeURIComponent(SECRETS.redisKey)}@redis-cwar-test01.redis.cache.windows.net:6380`;
+const REDIS_URL = `rediss://:${encodeURIComponent(SECRETS.redisKey)}@rediscwartest01.westeurope.redis.azure.net:10000`;
+const CTX = 'aks-cache-with-az-redis';
+const APPLY_ARGS = ['--context', CTX, 'apply', '--server-side', '--field-manager=cache-with-az-redis', '--namespace', 'default', '-f', '-'];
 
 // Facts copied from the spin-operator v0.6.1 SpinApp CRD (spinapps.core.spinkube.dev, v1alpha1):
 // the fields this app uses, which of them are required, and the properties each object allows.
@@ -97,7 +99,7 @@ beforeEach(() => {
 });
 afterEach(() => sb.cleanup());
 
-const applies = (calls: Call[]): Call[] => calls.filter((c) => c.tool === 'kubectl' && c.args[0] === 'apply');
+const applies = (calls: Call[]): Call[] => calls.filter((c) => c.tool === 'kubectl' && c.args.includes('apply'));
 const b64 = (s: unknown): string => Buffer.from(String(s), 'base64').toString('utf8');
 
 describe('deploy/deploy-app.sh --mode secret (default)', () => {
@@ -111,12 +113,12 @@ describe('deploy/deploy-app.sh --mode secret (default)', () => {
 
     const login = findCall(calls, 'spin registry login');
     expect(login?.args).toEqual(['registry', 'login', '--username', 'spin-push', '--password-stdin', REGISTRY]);
-    expect(login?.stdin?.trim()).toBe(SECRETS.registryPassword);
+    expect(login?.stdin).toBe(SECRETS.registryPassword); // exact bytes: the token file ends with \n
     expect(commandLines(calls)).toContain(`spin registry push --build ${IMAGE}`);
 
     const [secretApply, appApply] = applies(calls);
-    expect(secretApply?.args).toEqual(['apply', '--namespace', 'default', '-f', '-']);
-    expect(appApply?.args).toEqual(['apply', '--namespace', 'default', '-f', '-']);
+    expect(secretApply?.args).toEqual(APPLY_ARGS);
+    expect(appApply?.args).toEqual(APPLY_ARGS);
     const order = [indexOfCall(calls, 'spin registry login'), indexOfCall(calls, 'spin registry push'), calls.indexOf(secretApply!), calls.indexOf(appApply!)];
     expect(order).toEqual([...order].sort((a, b) => a - b));
 
@@ -150,6 +152,8 @@ describe('deploy/deploy-app.sh --mode secret (default)', () => {
       ],
     });
     expect(spec.variables).toEqual([{ name: 'cache_admin_token', valueFrom: { secretKeyRef: { name: SECRET_NAME, key: 'cache-admin-token' } } }]);
+    expect(Object.keys(spec.podAnnotations as Obj)).toEqual(['cache-with-az-redis/secret-checksum']);
+    expect((spec.podAnnotations as Obj)['cache-with-az-redis/secret-checksum']).toMatch(/^[0-9a-f]{16}$/);
     expect(spec.checks).toEqual({
       liveness: { httpGet: { path: '/healthz' } },
       readiness: { httpGet: { path: '/readyz' }, timeoutSeconds: 2, periodSeconds: 10, failureThreshold: 2, successThreshold: 1 },
@@ -175,7 +179,7 @@ describe('deploy/deploy-app.sh --mode secret (default)', () => {
     const existing = 'existing-Token+/=123';
     const r = sb.run(SCRIPT, baseArgs(), { env: { FAKE_KUBECTL_SECRET_TOKEN_B64: Buffer.from(existing).toString('base64') } });
     expect(r.status).toBe(0);
-    expect(commandLines(r.calls)).toContain(`kubectl get secret ${SECRET_NAME} --namespace default -o jsonpath={.data.cache-admin-token}`);
+    expect(commandLines(r.calls)).toContain(`kubectl --context ${CTX} get secret ${SECRET_NAME} --namespace default -o jsonpath={.data.cache-admin-token}`);
     const secret = parseYaml(applies(r.calls)[0]!.stdin!) as Obj;
     expect(b64((secret.data as Obj)['cache-admin-token'])).toBe(existing);
     expect(findLeaks(r, [existing])).toEqual([]);
@@ -194,7 +198,7 @@ describe('deploy/deploy-app.sh --mode secret (default)', () => {
   it('takes the registry password from REGISTRY_PASSWORD and the URL from REDIS_URL', () => {
     const url = 'rediss://:x%2By@other.redis.cache.windows.net:6380';
     const r = sb.run(SCRIPT, ['--tag', 't1', '--runtime-config', join(sb.root, 'missing.toml')], {
-      env: { REGISTRY_PASSWORD: 'env-Pass+/=9', REDIS_URL: url, CACHE_ADMIN_TOKEN: SECRETS.adminToken, REGISTRY: 'example.azurecr.io' },
+      env: { REGISTRY_PASSWORD: 'env-Pass+/=9\r\n', REDIS_URL: url, CACHE_ADMIN_TOKEN: SECRETS.adminToken, REGISTRY: 'example.azurecr.io', REDIS_KIND: 'cache' },
     });
     expect(r.status).toBe(0);
     const login = findCall(r.calls, 'spin registry login');
@@ -204,21 +208,27 @@ describe('deploy/deploy-app.sh --mode secret (default)', () => {
     expect(findLeaks(r, ['env-Pass+/=9', url])).toEqual([]);
   });
 
-  it('derives the tag from the git commit when --tag is not given', () => {
-    let sha: string;
-    try {
+  it('derives the tag from the git commit when --tag is not given, marking a dirty tree', () => {
+    const git = (...args: string[]): string =>
       // same environment as the script gets, so git's view (safe.directory etc.) is the same
-      sha = execFileSync('git', ['-C', REPO_ROOT, 'rev-parse', '--short', 'HEAD'], {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH ?? '', HOME: sb.home },
-        stdio: ['ignore', 'pipe', 'ignore'],
-      }).trim();
+      execFileSync('git', ['-C', REPO_ROOT, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: sb.home }, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    let sha: string;
+    let dirty: boolean;
+    try {
+      sha = git('rev-parse', '--short', 'HEAD');
+      dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
     } catch {
       return; // not a git checkout: nothing to compare with
     }
     const r = sb.run(SCRIPT, ['--runtime-config', configFile], { env: { CACHE_ADMIN_TOKEN: SECRETS.adminToken } });
     expect(r.status).toBe(0);
-    expect(commandLines(r.calls)).toContain(`spin registry push --build ${REGISTRY}/cache-with-az-redis:${sha}`);
+    const push = commandLines(r.calls).find((l) => l.startsWith('spin registry push'))!;
+    if (dirty) {
+      expect(push).toMatch(new RegExp(`^spin registry push --build ${REGISTRY}/cache-with-az-redis:${sha}-dirty-\\d{14}$`));
+      expect(r.stderr).toContain('uncommitted changes');
+    } else {
+      expect(push).toBe(`spin registry push --build ${REGISTRY}/cache-with-az-redis:${sha}`);
+    }
   });
 
   it('--skip-login and --skip-push deploy an existing image only', () => {
@@ -237,6 +247,8 @@ describe('deploy/deploy-app.sh --mode scaffold', () => {
     const lines = commandLines(r.calls);
     expect(lines).toContain(`spin registry push --build ${IMAGE}`);
     expect(lines).toContain(`spin kube scaffold --from ${IMAGE} --runtime-config-file ${configFile} --replicas 2`);
+    expect(applies(r.calls)[0]!.args).toEqual(APPLY_ARGS);
+    expect(lines.some((l) => l.includes('rollout restart'))).toBe(false); // no Secret existed before
     expect(indexOfCall(r.calls, 'spin registry login')).toBeLessThan(indexOfCall(r.calls, 'spin registry push'));
     expect(indexOfCall(r.calls, 'spin registry push')).toBeLessThan(indexOfCall(r.calls, 'spin kube scaffold'));
 
@@ -275,14 +287,15 @@ describe('deploy/deploy-app.sh checks before any side effect', () => {
     expect(r.calls).toEqual([]);
     expect(r.stdout).toContain(`+ spin registry login --username spin-push --password-stdin ${REGISTRY}`);
     expect(r.stdout).toContain(`+ spin registry push --build ${IMAGE}`);
-    expect(r.stdout).toContain('+ kubectl apply --namespace default -f -');
+    expect(r.stdout).toContain(`+ kubectl --context ${CTX} apply --server-side --field-manager=cache-with-az-redis --namespace default -f -`);
+    expect(r.stdout).toContain('cache-with-az-redis/secret-checksum: "<sha256 of the Secret data>"');
     expect(r.stdout).toContain('kind: SpinApp');
     expect(findLeaks(r, [SECRETS.registryPassword, SECRETS.redisKey, REDIS_URL])).toEqual([]);
 
     const scaffold = sb.run(SCRIPT, ['--dry-run', '--mode', 'scaffold', '--tag', 't1', '--runtime-config', configFile]);
     expect(scaffold.status).toBe(0);
     expect(scaffold.calls).toEqual([]);
-    expect(scaffold.stdout).toContain(`+ spin kube scaffold --from ${IMAGE} --runtime-config-file ${configFile} --replicas 2 | kubectl apply --namespace default -f -`);
+    expect(scaffold.stdout).toContain(`+ spin kube scaffold --from ${IMAGE} --runtime-config-file ${configFile} --replicas 2 | kubectl --context ${CTX} apply --server-side --field-manager=cache-with-az-redis --namespace default -f -`);
   });
 
   it.each(['spin', 'kubectl'] as const)('stops with a clear message when %s is missing', (tool) => {

@@ -1,4 +1,4 @@
-// Test support for the deploy scripts: recording fakes of az, kubectl, helm and spin.
+// Test support for the deploy scripts: recording fakes of az, kubectl, helm, spin and curl.
 //
 // Each fake is a small bash script written into a temporary bin directory that comes first on PATH.
 // It appends one record per call to calls.log (tool, pid, stdin file, argv; fields separated by
@@ -6,7 +6,7 @@
 // in a file of its own, and prints canned output. PATH holds nothing else but links to the few
 // system tools the scripts use, so a "missing tool" really is missing.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -29,10 +29,15 @@ export const FAKE_AMR_HOST = 'amr-cwar-test01.westeurope.redis.azure.net';
 
 const SYSTEM_TOOLS = [
   'bash', 'cat', 'dirname', 'basename', 'mktemp', 'mv', 'chmod', 'rm', 'mkdir', 'sed', 'grep', 'head',
-  'tr', 'base64', 'cksum', 'id', 'uname', 'git', 'openssl', 'sleep',
+  'tr', 'base64', 'cksum', 'id', 'uname', 'git', 'openssl', 'sleep', 'date', 'sha256sum', 'kill',
+  // the real curl, for tests that run without the fake (`without: ['curl']`)
+  'curl',
 ];
 
-export const FAKE_TOOLS = ['az', 'kubectl', 'helm', 'spin'] as const;
+export const FAKE_TOOLS = ['az', 'kubectl', 'helm', 'spin', 'curl'] as const;
+
+/** The kubectl context the fakes report as current unless FAKE_KUBE_CONTEXT says otherwise. */
+export const PROJECT_CONTEXT = 'aks-cache-with-az-redis';
 export type FakeTool = (typeof FAKE_TOOLS)[number];
 
 function which(tool: string): string | undefined {
@@ -73,20 +78,34 @@ ${RECORD}
 record az "" "$@"
 args=" $* "
 case "$args" in
+" version "*) echo "\${FAKE_AZ_VERSION:-2.80.0}" ;;
 *" account show "*)
   [[ "\${FAKE_AZ_NOT_LOGGED_IN:-}" == 1 ]] && { echo "Please run 'az login' to setup account." >&2; exit 1; }
   echo "Fake Subscription" ;;
 *" --only-show-errors -o none "*)
   [[ "\${FAKE_AZ_ALL_EXIST:-}" == 1 ]] && exit 0
+  # FAKE_AZ_EXISTING: '|'-separated starts of the show commands that find something
+  IFS='|' read -ra existing <<<"\${FAKE_AZ_EXISTING:-}"
+  for e in "\${existing[@]}"; do [[ -n "$e" && "$*" == "$e"* ]] && exit 0; done
   echo "(ResourceNotFound) not found" >&2; exit 3 ;;
 *" redis show "*"--query provisioningState "*) echo Succeeded ;;
 *" redis show "*"--query id "*) echo "/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Cache/Redis/fake" ;;
 *" redis show "*"--query hostName "*) echo "${FAKE_REDIS_HOST}" ;;
+*" redis create "*)
+  [[ "\${FAKE_REDIS_CREATE_RETIRED:-}" == 1 ]] && {
+    echo "(BadRequest) Creation of new Azure Cache for Redis resources is no longer supported. Azure Cache for Redis is retiring, please create Azure Managed Redis instead." >&2; exit 1; } ;;
 *" redis list-keys "*) printf '%s\\n' "$FAKE_REDIS_KEY" ;;
+*" redisenterprise show "*"--query provisioningState "*) echo Succeeded ;;
+*" redisenterprise show "*"--query id "*) echo "/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Cache/redisEnterprise/fake" ;;
 *" redisenterprise show "*) echo "${FAKE_AMR_HOST}" ;;
+*" redisenterprise database show "*accessKeysAuthentication*) printf '%s\\n%s\\n' "\${FAKE_AMR_POLICY:-EnterpriseCluster}" "\${FAKE_AMR_ACCESS_KEYS:-Enabled}" ;;
 *" redisenterprise database show "*) echo "\${FAKE_AMR_POLICY:-EnterpriseCluster}" ;;
 *" redisenterprise database list-keys "*) printf '%s\\n' "$FAKE_REDIS_KEY" ;;
+*" rest --method post "*)
+  [[ "\${FAKE_REDIS_NAME_TAKEN:-}" == 1 ]] && { echo "(NameNotAvailable) The name is already in use." >&2; exit 1; } ;;
 *" network vnet subnet show "*) echo "/subscriptions/${FAKE_SUBSCRIPTION_ID}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/fake" ;;
+*" acr check-name "*"--query nameAvailable "*) echo "\${FAKE_ACR_NAME_AVAILABLE:-true}" ;;
+*" acr check-name "*"--query message "*) echo "The registry name is already in use." ;;
 *" acr token create "*) printf '%s\\n' "$FAKE_ACR_PASSWORD" ;;
 *" group exists "*) echo "\${FAKE_AZ_GROUP_EXISTS:-true}" ;;
 esac
@@ -97,13 +116,32 @@ ${RECORD}
 stdin_file=""
 args=" $* "
 case "$args" in
-*" apply "*" -f - "*) stdin_file="$(save_stdin kubectl)" ;;
+*" apply "*"-f - "*) stdin_file="$(save_stdin kubectl)" ;;
 esac
 record kubectl "$stdin_file" "$@"
+current="\${FAKE_KUBE_CONTEXT-${PROJECT_CONTEXT}}"
 case "$args" in
+" config current-context ")
+  [[ -n "$current" ]] || { echo "error: current-context is not set" >&2; exit 1; }
+  echo "$current" ;;
+" config get-contexts "*)
+  for c in \${FAKE_KUBE_CONTEXTS:-${PROJECT_CONTEXT} other}; do [[ "$c" == "$3" ]] && { echo "* $c"; exit 0; }; done
+  echo "error: context $3 not found" >&2; exit 1 ;;
+*" get secret "*"runtime-config"*)
+  [[ -n "\${FAKE_KUBECTL_RUNTIME_CONFIG_B64:-}" ]] || { echo 'Error from server (NotFound): secrets not found' >&2; exit 1; }
+  printf '%s' "$FAKE_KUBECTL_RUNTIME_CONFIG_B64" ;;
 *" get secret "*)
   [[ -n "\${FAKE_KUBECTL_SECRET_TOKEN_B64:-}" ]] || { echo 'Error from server (NotFound): secrets not found' >&2; exit 1; }
   printf '%s' "$FAKE_KUBECTL_SECRET_TOKEN_B64" ;;
+*" get nodes "*) for ((i = 0; i < \${FAKE_NODE_COUNT:-2}; i++)); do echo "node/aks-nodepool1-$i"; done ;;
+*" get shim "*) printf '%s' "\${FAKE_SHIM_READY:-2}" ;;
+*" get pods "*) for p in \${FAKE_PODS:-}; do echo "$p"; done ;;
+*" port-forward "*)
+  # FAKE_PF_PORTS: pod=port pairs; the fake claims to forward there and stays up like kubectl does
+  for pair in \${FAKE_PF_PORTS:-}; do
+    [[ "$args" == *" pod/\${pair%%=*} "* ]] && { echo "Forwarding from 127.0.0.1:\${pair#*=} -> 80"; exec sleep 60; }
+  done
+  echo "error: unable to forward" >&2; exit 1 ;;
 *" get runtimeclass "*) echo "runtimeclass.node.k8s.io/wasmtime-spin-v2" ;;
 *" apply "*) echo "applied" ;;
 esac
@@ -143,6 +181,30 @@ case "$args" in
 esac
 exit 0
 `,
+  curl: `#!/usr/bin/env bash
+${RECORD}
+stdin_file=""
+args=" $* "
+[[ "$args" == *" -K - "* ]] && stdin_file="$(save_stdin curl)"
+record curl "$stdin_file" "$@"
+url="\${!#}"
+missing() { [[ -n "\${FAKE_CURL_MISSING:-}" && "$url" == *"$FAKE_CURL_MISSING"* ]]; }
+case "$args" in
+*" -fsSLI "*) missing && { echo "curl: (22) The requested URL returned error: 404" >&2; exit 22; }; exit 0 ;;
+*" -fsSL "*)
+  missing && { echo "curl: (22) The requested URL returned error: 404" >&2; exit 22; }
+  printf 'apiVersion: runtime.spinkube.dev/v1alpha1\\nkind: Shim\\nmetadata:\\n  name: spin-v2\\nspec:\\n  nodeSelector:\\n    spin: "true"\\n  fetchStrategy:\\n    platforms:\\n      - os: linux\\n        arch: x86_64\\n        location: "https://github.com/spinframework/containerd-shim-spin/releases/download/%s/containerd-shim-spin-v2-linux-x86_64.tar.gz"\\n' "\${FAKE_SHIM_VERSION:-v0.23.0}" ;;
+*" -D - "*)
+  host="\${url#https://}"; host="\${host%%/*}"
+  case "\${FAKE_REGISTRY_AUTH:-bearer}" in
+  bearer) printf 'HTTP/1.1 401 Unauthorized\\r\\nWww-Authenticate: Bearer realm="https://%s/oauth2/token",service="%s"\\r\\n\\r\\n' "$host" "$host" ;;
+  basic) printf 'HTTP/1.1 401 Unauthorized\\r\\nWww-Authenticate: Basic realm="registry"\\r\\n\\r\\n' ;;
+  open) printf 'HTTP/1.1 200 OK\\r\\n\\r\\n' ;;
+  esac ;;
+*" -w "*) printf '%s' "\${FAKE_REGISTRY_CRED_STATUS:-200}" ;;
+esac
+exit 0
+`,
 };
 
 export interface Call {
@@ -159,13 +221,21 @@ export interface RunResult {
   calls: Call[];
 }
 
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  input?: string;
+  without?: FakeTool[];
+}
+
 export interface Sandbox {
   root: string;
   home: string;
   bin: string;
   fakeDir: string;
   /** run a deploy script with the fakes first on PATH */
-  run(script: string, args?: string[], opts?: { env?: Record<string, string | undefined>; input?: string; without?: FakeTool[] }): RunResult;
+  run(script: string, args?: string[], opts?: RunOptions): RunResult;
+  /** the same without blocking the event loop (for tests that serve HTTP from this process) */
+  runAsync(script: string, args?: string[], opts?: RunOptions): Promise<RunResult>;
   calls(): Call[];
   cleanup(): void;
 }
@@ -211,6 +281,23 @@ export function createSandbox(): Sandbox {
       });
   };
 
+  const envFor = (opts: RunOptions): Record<string, string> => {
+    const env: Record<string, string> = {
+      PATH: `${binFor(opts.without ?? [])}${delimiter}${sysbin}`,
+      HOME: home,
+      FAKE_DIR: fakeDir,
+      FAKE_REDIS_KEY: SECRETS.redisKey,
+      FAKE_ACR_PASSWORD: SECRETS.registryPassword,
+      NAME_SUFFIX: 'test01',
+      POLL_SECONDS: '0',
+    };
+    for (const [k, v] of Object.entries(opts.env ?? {})) {
+      if (v === undefined) delete env[k];
+      else env[k] = v;
+    }
+    return env;
+  };
+
   return {
     root,
     home,
@@ -218,28 +305,31 @@ export function createSandbox(): Sandbox {
     fakeDir,
     calls,
     run(script, args = [], opts = {}) {
-      const env: Record<string, string> = {
-        PATH: `${binFor(opts.without ?? [])}${delimiter}${sysbin}`,
-        HOME: home,
-        FAKE_DIR: fakeDir,
-        FAKE_REDIS_KEY: SECRETS.redisKey,
-        FAKE_ACR_PASSWORD: SECRETS.registryPassword,
-        NAME_SUFFIX: 'test01',
-        POLL_SECONDS: '0',
-      };
-      for (const [k, v] of Object.entries(opts.env ?? {})) {
-        if (v === undefined) delete env[k];
-        else env[k] = v;
-      }
       const res = spawnSync(BASH, [join(DEPLOY_DIR, script), ...args], {
         cwd: root,
-        env,
+        env: envFor(opts),
         input: opts.input ?? '',
         encoding: 'utf8',
         timeout: 30_000,
       });
       if (res.error) throw res.error;
       return { status: res.status, stdout: res.stdout, stderr: res.stderr, calls: calls() };
+    },
+    runAsync(script, args = [], opts = {}) {
+      return new Promise((resolveRun, reject) => {
+        const child = spawn(BASH, [join(DEPLOY_DIR, script), ...args], { cwd: root, env: envFor(opts), stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        const timer = setTimeout(() => child.kill('SIGTERM'), 30_000);
+        child.on('error', reject);
+        child.on('close', (status) => {
+          clearTimeout(timer);
+          resolveRun({ status, stdout, stderr, calls: calls() });
+        });
+        child.stdin.end(opts.input ?? '');
+      });
     },
     cleanup() {
       rmSync(root, { recursive: true, force: true });

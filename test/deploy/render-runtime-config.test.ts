@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -33,7 +33,7 @@ describe('deploy/render-runtime-config.sh', () => {
   });
 
   it('writes a mode-600 TOML file whose URL password decodes to the exact key (+ / = encoded)', () => {
-    const r = sb.run(SCRIPT, ['--name', 'redis-cwar-test01', '--resource-group', 'rg-x', '--out', out]);
+    const r = sb.run(SCRIPT, ['--redis', 'cache', '--name', 'redis-cwar-test01', '--resource-group', 'rg-x', '--out', out]);
     expect(r.stderr).not.toContain('error:');
     expect(r.status).toBe(0);
     expect(mode(out)).toBe(0o600);
@@ -58,7 +58,7 @@ describe('deploy/render-runtime-config.sh', () => {
 
   it('round-trips a key with characters beyond base64', () => {
     const key = 'a b&c%d#e?f@g:h[i]j~k!l*m(n)o\'p"q\\r';
-    const r = sb.run(SCRIPT, ['--out', out], { env: { FAKE_REDIS_KEY: key } });
+    const r = sb.run(SCRIPT, ['--out', out], { env: { FAKE_REDIS_KEY: key, REDIS_KIND: 'cache' } });
     expect(r.status).toBe(0);
     const url = readUrl(out);
     expect(url.hostname).toBe(FAKE_REDIS_HOST);
@@ -74,8 +74,8 @@ describe('deploy/render-runtime-config.sh', () => {
     expect(decodeURIComponent(readUrl(out).password)).toBe(SECRETS.redisKey);
   });
 
-  it('--managed targets Azure Managed Redis on port 10000 after checking the clustering policy', () => {
-    const r = sb.run(SCRIPT, ['--managed', '--name', 'amr-cwar-test01', '--out', out]);
+  it.each([['--redis', 'managed'], ['--managed']])('%s targets Azure Managed Redis on port 10000 after checking the clustering policy', (...flag) => {
+    const r = sb.run(SCRIPT, [...flag, '--name', 'amr-cwar-test01', '--out', out]);
     expect(r.status).toBe(0);
     const url = readUrl(out);
     expect(url.hostname).toBe(FAKE_AMR_HOST);
@@ -100,13 +100,43 @@ describe('deploy/render-runtime-config.sh', () => {
     expect(commandLines(r.calls).some((l) => l.includes('list-keys'))).toBe(false);
   });
 
-  it('--dry-run runs nothing, writes nothing and prints the commands', () => {
-    const r = sb.run(SCRIPT, ['--dry-run', '--out', out]);
+  it('--dry-run runs nothing, writes nothing and prints the commands of either kind', () => {
+    const r = sb.run(SCRIPT, ['--dry-run', '--redis', 'cache', '--out', out]);
     expect(r.status).toBe(0);
     expect(r.calls).toEqual([]);
     expect(existsSync(out)).toBe(false);
-    expect(r.stdout).toContain('az redis show --resource-group rg-cache-with-az-redis --name redis-cwar-test01 --query hostName -o tsv');
-    expect(r.stdout).toContain('az redis list-keys --resource-group rg-cache-with-az-redis --name redis-cwar-test01 --query primaryKey -o tsv');
+    expect(r.stdout).toContain('az redis show --resource-group rg-cache-with-az-redis --name rediscwartest01 --query hostName -o tsv');
+    expect(r.stdout).toContain('az redis list-keys --resource-group rg-cache-with-az-redis --name rediscwartest01 --query primaryKey -o tsv');
+
+    const managed = sb.run(SCRIPT, ['--dry-run', '--out', out]);
+    expect(managed.status).toBe(0);
+    expect(managed.calls).toEqual([]);
+    expect(managed.stdout).toContain('az redisenterprise show --resource-group rg-cache-with-az-redis --cluster-name rediscwartest01 --query hostName -o tsv');
+    expect(managed.stdout).toContain('# must print EnterpriseCluster or NoCluster');
+    expect(managed.stdout).toContain(':10000');
+  });
+
+  it('defaults to Azure Managed Redis and to the names and kind saved by provision.sh', () => {
+    const dir = join(sb.home, '.config', 'cache-with-az-redis');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'names.env'), 'NAME_SUFFIX=abc123\nRESOURCE_GROUP=rg-saved\nREDIS_KIND=managed\nREDIS_NAME=rediscwarabc123\n');
+    const r = sb.run(SCRIPT, ['--out', out], { env: { NAME_SUFFIX: undefined } });
+    expect(r.status).toBe(0);
+    expect(commandLines(r.calls)[1]).toBe('az redisenterprise show --resource-group rg-saved --cluster-name rediscwarabc123 --query hostName -o tsv');
+    expect(readUrl(out).port).toBe('10000');
+
+    writeFileSync(join(dir, 'names.env'), 'NAME_SUFFIX=abc123\nREDIS_KIND=cache\n');
+    const cache = sb.run(SCRIPT, ['--out', out], { env: { NAME_SUFFIX: undefined } });
+    expect(cache.status).toBe(0);
+    expect(readUrl(out).hostname).toBe(FAKE_REDIS_HOST);
+    expect(readUrl(out).port).toBe('6380');
+  });
+
+  it('stops when no names were saved and none is given', () => {
+    const r = sb.run(SCRIPT, ['--out', out], { env: { NAME_SUFFIX: undefined } });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('REDIS_NAME is not known: run deploy/provision.sh first');
+    expect(r.calls).toEqual([]);
   });
 
   it('stops with a clear message when az is missing', () => {

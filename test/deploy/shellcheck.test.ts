@@ -15,7 +15,7 @@ const SKIP_REASON = 'shellcheck is not installed (apt-get install shellcheck); l
 
 describe('deploy/*.sh', () => {
   it('finds the deploy scripts', () => {
-    expect(executables).toEqual(['deploy-app.sh', 'install-spinkube.sh', 'provision.sh', 'render-runtime-config.sh', 'teardown.sh']);
+    expect(executables).toEqual(['deploy-app.sh', 'install-spinkube.sh', 'provision.sh', 'render-runtime-config.sh', 'teardown.sh', 'verify.sh']);
   });
 
   it('pass shellcheck (with deploy/.shellcheckrc)', (ctx) => {

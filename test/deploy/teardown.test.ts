@@ -58,6 +58,24 @@ describe('deploy/teardown.sh', () => {
     ]);
   });
 
+  it('says that billing stops only when the deletion has finished, and how to follow it', () => {
+    const r = sb.run(SCRIPT, ['--yes']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('billing stops when it has finished');
+    expect(r.stderr).toContain('az group wait --deleted --name rg-cache-with-az-redis');
+    expect(r.stderr).toContain('az group exists --name rg-cache-with-az-redis');
+    expect(r.stderr).toContain('names.env');
+  });
+
+  it.each([
+    [['--redis', 'cache'], 'Azure Cache for Redis rediscwartest01'],
+    [[], 'Azure Managed Redis rediscwartest01'],
+  ])('%j names the Redis kind it deletes', (args, text) => {
+    const r = sb.run(SCRIPT, ['--yes', ...args]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(text);
+  });
+
   it('--yes --wait waits for the deletion', () => {
     const r = sb.run(SCRIPT, ['--yes', '--wait'], { env: { RESOURCE_GROUP: 'rg-other' } });
     expect(r.status).toBe(0);

@@ -43,12 +43,13 @@ describe.skipIf(skipUnlessAvailable('redis-server')).each(HOSTS)('Redis with the
   // src/aio/connection_manager.rs, `new_with_config`/`new_connection`): 1 s + 5 × 60 s plus jitter, so the
   // store open returns only after 5 to 10 minutes. See README, "When Redis misbehaves under Spin".
   it('leaves GET /items unanswered on Spin while /healthz answers', async () => {
-    const outcome = await app
+    type Outcome = string | { status: number; body: string };
+    const outcome: Outcome = await app
       .get('/items', { signal: AbortSignal.timeout(5_000) })
       .then(async (response) => ({ status: response.status, body: await response.text() }))
       .catch((error: Error) => error.name);
     expect(outcome).toEqual(
-      differs(host, 'wrong Redis password', { spin: 'TimeoutError', runner: { status: 200, body: ITEMS_JSON } }),
+      differs<Outcome>(host, 'wrong Redis password', { spin: 'TimeoutError', runner: { status: 200, body: ITEMS_JSON } }),
     );
     expect((await app.get('/healthz', { signal: AbortSignal.timeout(5_000) })).status).toBe(200);
   });
