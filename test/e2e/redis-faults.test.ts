@@ -2,7 +2,6 @@
 // open: GET /items answers 200 from the catalog, DELETE /cache says 503. (Hangs — Redis killed,
 // paused or unreachable — are a different story under Spin: see redis-under-spin.test.ts.)
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { differs } from '../support/differences';
 import { HOSTS } from '../support/host';
 import { type RedisServer, skipUnlessAvailable, startRedisServer } from '../support/redis-server';
 import { type RedisBackedApp, startRedisBackedApp, waitForCacheHit } from '../support/redis-app';
@@ -42,15 +41,12 @@ describe.skipIf(skipUnlessAvailable('redis-server')).each(HOSTS)('Redis with the
   // through backon with `with_factor(100)` on backon's 1 s minimum and 60 s cap (redis
   // src/aio/connection_manager.rs, `new_with_config`/`new_connection`): 1 s + 5 × 60 s plus jitter, so the
   // store open returns only after 5 to 10 minutes. See README, "When Redis misbehaves under Spin".
-  it('leaves GET /items unanswered on Spin while /healthz answers', async () => {
-    type Outcome = string | { status: number; body: string };
-    const outcome: Outcome = await app
+  it('leaves GET /items unanswered for minutes while /healthz answers', async () => {
+    const outcome = await app
       .get('/items', { signal: AbortSignal.timeout(5_000) })
-      .then(async (response) => ({ status: response.status, body: await response.text() }))
+      .then((response) => response.status)
       .catch((error: Error) => error.name);
-    expect(outcome).toEqual(
-      differs<Outcome>(host, 'wrong Redis password', { spin: 'TimeoutError', runner: { status: 200, body: ITEMS_JSON } }),
-    );
+    expect(outcome).toBe('TimeoutError');
     expect((await app.get('/healthz', { signal: AbortSignal.timeout(5_000) })).status).toBe(200);
   });
 });

@@ -14,7 +14,6 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ITEMS_JSON } from '../support/expected';
 import { guestStderr } from '../support/guest-log';
-import { killTree } from '../support/kill-tree';
 import { type AppDir, makeAppDir } from '../support/app-dir';
 import { HOSTS, type RunningApp, SPIN_BIN, startApp } from '../support/host';
 import { type RedisBackedApp, startRedisBackedApp } from '../support/redis-app';
@@ -121,7 +120,7 @@ describe.skipIf(skip)('Redis misbehaving under spin up', { timeout: 120_000 }, (
   afterEach(async () => {
     redis?.resume();
     // Spin would wait for the requests still stuck on Redis before it exits on SIGTERM.
-    if (app?.server.process.pid) killTree(app.server.process.pid);
+    await app?.server.kill();
     await app?.stop();
     await proxy?.close();
     await redis?.stop();

@@ -7,8 +7,8 @@
 import type { HostName } from './host';
 
 export const DIFFERENCES = {
-  'request body limit': 'runner answers 413 to a body over --max-body-bytes; Spin passes any size to the component',
-  'wrong Redis password': 'Spin retries a refused AUTH without answering GET /items; the runner fails open at once',
+  Nagle: "Spin leaves Nagle on: after a SQLite store call or a variable read, a kept-alive client gets the body ~40 ms after the head",
+  'connection headers': "the runner's Node server adds `connection: keep-alive` and `keep-alive: timeout=5`",
 } as const satisfies Record<string, string>;
 
 export type Difference = keyof typeof DIFFERENCES;

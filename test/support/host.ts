@@ -35,7 +35,10 @@ export interface RunningApp {
   /** Everything the host printed to stderr so far (warnings, and the guest's own logs). */
   stderr(): string;
   stdout(): string;
+  /** SIGTERM, then SIGKILL after 5 s, to the host and every process it started. */
   stop(): Promise<void>;
+  /** SIGKILL at once, to the host and every process it started (Spin waits for stuck requests on SIGTERM). */
+  kill(): Promise<void>;
   process: ChildProcess;
 }
 
@@ -69,7 +72,9 @@ export async function startApp(host: HostName, options: StartOptions = {}): Prom
   // Spin compiles the component on its first start (~10 s on 2 cores) unless its cache has it.
   const timeoutMs = options.timeoutMs ?? (host === 'spin' ? 90_000 : 30_000);
   const { command, argv } = hostCommand(host, options);
-  const child = spawn(command, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: `spin up` serves from a child process (`spin trigger http`) that would
+  // outlive a signal sent to `spin up` alone.
+  const child = spawn(command, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk) => (out += chunk));
@@ -79,7 +84,7 @@ export async function startApp(host: HostName, options: StartOptions = {}): Prom
     const timer = setTimeout(() => fail(new Error(`${host} did not start within ${timeoutMs} ms`)), timeoutMs);
     const fail = (error: Error) => {
       clearTimeout(timer);
-      child.kill('SIGKILL');
+      signalGroup(child, 'SIGKILL');
       reject(new Error(`${error.message}\nstdout:\n${out}\nstderr:\n${err}`));
     };
     const onExit = (code: number | null) => fail(new Error(`${host} exited with code ${code} before serving`));
@@ -101,17 +106,30 @@ export async function startApp(host: HostName, options: StartOptions = {}): Prom
     stderr: () => err,
     stdout: () => out,
     process: child,
-    stop: () => stopProcess(child),
+    stop: () => stopGroup(child, 'SIGTERM'),
+    kill: () => stopGroup(child, 'SIGKILL'),
   };
 }
 
-function stopProcess(child: ChildProcess): Promise<void> {
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // the group is gone already
+  }
+}
+
+function stopGroup(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   return new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
+    const exited = child.exitCode !== null || child.signalCode !== null;
+    if (!exited) child.once('exit', () => resolve());
+    signalGroup(child, signal);
     // Spin waits for in-flight requests on SIGTERM; a request stuck on a dead Redis would hold it.
-    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+    if (signal !== 'SIGKILL') setTimeout(() => signalGroup(child, 'SIGKILL'), 5_000).unref();
+    if (exited) {
+      signalGroup(child, 'SIGKILL'); // children it left behind
+      resolve();
+    }
   });
 }
 
