@@ -5,14 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { USAGE, UsageError, parseOptions } from './lib/args.js';
+import { makeAppDir, makeBaselineAppDir } from './lib/app-dirs.js';
 import { ensureAppBuilt, ensureBaseline, timeBuild, warmTranslations } from './lib/build.js';
-import { keepAliveAgent, request, sleep } from './lib/http.js';
+import { HOST_LABELS, spinBinFrom, startHost } from './lib/hosts.js';
+import { HELD_BACK_MS, keepAliveAgent, request, sleep } from './lib/http.js';
 import { runLoad } from './lib/load.js';
-import { cpuSnapshot, cpuUsedByOthers, machineFacts } from './lib/machine.js';
+import { cpuSnapshot, cpuUsedByOthers, machineFacts, spinVersion } from './lib/machine.js';
 import { killAllNow, liveChildren, spawnTracked, stopAll, stopChild, waitExit } from './lib/procs.js';
 import { callDelta, redisServerVersion, startRedis } from './lib/redis.js';
 import { renderConsole, renderMarkdown } from './lib/report.js';
-import { makeAppDir, makeBaselineAppDir, startRunner } from './lib/runner.js';
 import { spread, summarize } from './lib/stats.js';
 import { latencySvg } from './lib/svg.js';
 import { componentCoreInfo } from './lib/wasm-info.js';
@@ -28,6 +29,8 @@ const CATALOG_BODY =
   + '{"id":4,"title":"Cappuccino"},{"id":5,"title":"Americano"},{"id":6,"title":"Espresso"}]';
 
 const say = (line) => process.stderr.write(`[bench] ${line}\n`);
+/** Servers are keyed by host and app: `spin:sqlite`, `runner:baseline`, … */
+const key = (host, app) => `${host}:${app}`;
 
 async function main(argv) {
   const options = parseOptions(argv);
@@ -35,13 +38,23 @@ async function main(argv) {
     console.log(USAGE);
     return;
   }
+  let spinBin;
+  try {
+    spinBin = spinBinFrom(process.env);
+  } catch (error) {
+    throw new UsageError(error.message);
+  }
+  const hosts = spinBin ? ['spin', 'runner'] : ['runner'];
+  say(spinBin
+    ? `measuring Spin (SPIN_BIN=${spinBin}) with the runner beside it`
+    : 'SPIN_BIN is not set: measuring the runner only (set SPIN_BIN=/path/to/spin to measure real Spin)');
   const benchStarted = performance.now();
   const cpuStart = cpuSnapshot();
   const outDir = path.resolve(options.out ?? (options.quick ? WORK_DIR : BENCH_DIR));
   fs.mkdirSync(WORK_DIR, { recursive: true });
   fs.mkdirSync(outDir, { recursive: true });
   const runDir = fs.mkdtempSync(path.join(WORK_DIR, 'run-'));
-  // SQLite files, app dirs and the redis-server dir of this run; removed however the bench ends
+  // SQLite files, app dirs and the redis-server dirs of this run; removed however the bench ends
   process.on('exit', () => fs.rmSync(runDir, { recursive: true, force: true }));
 
   const redisVersion = options.noRedis ? null : redisServerVersion();
@@ -54,8 +67,9 @@ async function main(argv) {
 
   const results = {
     options: { ...options, out: path.relative(ROOT, outDir) || '.' },
-    command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
-    machine: machineFacts(ROOT, redisVersion),
+    command: `${spinBin ? 'SPIN_BIN=… ' : ''}npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    machine: { ...machineFacts(ROOT, redisVersion), spin: spinBin ? spinVersion(spinBin) : null },
+    hosts,
     redisSkipped,
     backends: redisSkipped ? ['sqlite'] : ['sqlite', 'redis'],
   };
@@ -83,51 +97,76 @@ async function main(argv) {
   }
 
   // ---------------------------------------------------------------- processes
-  let redis = null;
+  // One redis-server per host, so that each host's command counts are its own.
+  const redis = {};
   if (!redisSkipped) {
-    redis = await startRedis({ workDir: runDir });
-    say(`redis-server ${redisVersion} on 127.0.0.1:${redis.port} (pid ${redis.pid})`);
+    for (const host of hosts) {
+      redis[host] = await startRedis({ workDir: runDir });
+      say(`redis-server ${redisVersion} for ${HOST_LABELS[host]} on 127.0.0.1:${redis[host].port} (pid ${redis[host].pid})`);
+    }
   }
-  const apps = {
-    baseline: makeBaselineAppDir({ workDir: runDir, name: 'baseline', wasm: baseline.wasm }),
-    sqlite: makeAppDir({ root: ROOT, workDir: runDir, name: 'app-sqlite' }),
-    ...(redis ? { redis: makeAppDir({ root: ROOT, workDir: runDir, name: 'app-redis', redisUrl: redis.url }) } : {}),
-  };
-  say('starting the runners (node runner/cli.js)…');
-  const runners = Object.fromEntries(
-    await Promise.all(
-      Object.entries(apps).map(async ([name, app]) => [name, await startRunner({ root: ROOT, name, cwd: app.dir, args: app.args })]),
-    ),
-  );
-  for (const r of Object.values(runners)) say(`  ${r.name}: ${r.baseUrl} (pid ${r.pid}, ready in ${Math.round(r.startupMs)} ms)`);
-  results.startupMs = Object.fromEntries(Object.entries(runners).map(([k, r]) => [k, r.startupMs]));
+  // A host's first start of a component it has not seen pays a one-off cost (Spin compiles it
+  // and caches the result; the runner fills its caches) in time and memory. A throw-away start
+  // of each component on each host first keeps that out of the start-up and memory figures.
+  results.firstStartMs = {};
+  for (const host of hosts) {
+    for (const [app, dir] of Object.entries({
+      baseline: makeBaselineAppDir({ workDir: runDir, name: `${host}-warm-baseline`, wasm: baseline.wasm }),
+      app: makeAppDir({ root: ROOT, workDir: runDir, name: `${host}-warm-app` }),
+    })) {
+      const s = await startHost({ host, root: ROOT, spinBin, name: `warm-up ${app}`, cwd: dir.dir, args: dir.args });
+      await request(s.baseUrl);
+      await s.stop();
+      results.firstStartMs[key(host, app)] = s.startupMs;
+    }
+  }
+  say(`first starts (warm-up, not measured further): ${Object.entries(results.firstStartMs).map(([k, ms]) => `${k} ${Math.round(ms)} ms`).join(', ')}`);
 
-  await sanityChecks(runners, results);
-  results.memory = { before: memoryOf(runners) };
+  const servers = {};
+  say(`starting ${hosts.map((h) => HOST_LABELS[h]).join(' and ')}: baseline, app on SQLite${redisSkipped ? '' : ', app on Redis'}…`);
+  // Started one after the other: start-up time is a figure of its own, not a race for the CPU.
+  for (const host of hosts) {
+    const apps = {
+      baseline: makeBaselineAppDir({ workDir: runDir, name: `${host}-baseline`, wasm: baseline.wasm }),
+      sqlite: makeAppDir({ root: ROOT, workDir: runDir, name: `${host}-app-sqlite` }),
+      ...(redis[host] ? { redis: makeAppDir({ root: ROOT, workDir: runDir, name: `${host}-app-redis`, redisUrl: redis[host].url }) } : {}),
+    };
+    for (const [app, dir] of Object.entries(apps)) {
+      const s = await startHost({ host, root: ROOT, spinBin, name: app, cwd: dir.dir, args: dir.args });
+      servers[key(host, app)] = s;
+      say(`  ${HOST_LABELS[host]} ${app}: ${s.baseUrl} (pid ${s.pid}, ready in ${Math.round(s.startupMs)} ms)`);
+    }
+  }
+  results.startupMs = Object.fromEntries(Object.entries(servers).map(([k, s]) => [k, s.startupMs]));
+
+  await sanityChecks(servers, hosts, results);
+  results.memory = { before: memoryOf(servers) };
 
   // ---------------------------------------------------------------- KV operations (Redis)
-  if (redis) {
+  if (!redisSkipped) {
     say('counting Redis commands per request (INFO commandstats)…');
-    results.redisOps = await countRedisOps(runners.redis, redis);
+    results.redisOps = {};
+    for (const host of hosts) results.redisOps[host] = await countRedisOps(servers[key(host, 'redis')], redis[host], options.quick ? 20 : 100);
   }
 
   // ---------------------------------------------------------------- sequential latency
   say(`sequential latency: ${options.requests} timed requests per scenario, one keep-alive connection…`);
-  results.sequential = await sequentialLatency(runners, results.backends, options);
+  results.sequential = await sequentialLatency(servers, hosts, results.backends, options);
 
   // ---------------------------------------------------------------- load
-  results.load = await loadRuns(runners, results.backends, options);
-  results.memory.after = memoryOf(runners);
+  results.load = await loadRuns(servers, hosts, results.backends, options);
+  results.memory.after = memoryOf(servers);
 
-  await runners.baseline.stop();
-  await runners.sqlite.stop();
+  for (const [k, s] of Object.entries(servers)) if (k !== key('runner', 'redis')) await s.stop();
 
-  // ---------------------------------------------------------------- hung Redis
-  if (redis) {
-    say('hung Redis: SIGSTOP redis-server, sequential GETs, cool-off, SIGCONT…');
-    results.hung = await hungRedis(runners.redis, redis);
+  // ---------------------------------------------------------------- hung Redis (runner)
+  // On Spin a paused Redis stalls the request until Redis resumes (no operation timeout): that is
+  // covered by the end-to-end tests, not timed here.
+  if (redis.runner) {
+    say('hung Redis (runner): SIGSTOP redis-server, sequential GETs, cool-off, SIGCONT…');
+    results.hung = await hungRedis(servers[key('runner', 'redis')], redis.runner);
   }
-  await runners.redis?.stop();
+  await servers[key('runner', 'redis')]?.stop();
 
   // ---------------------------------------------------------------- pre-instantiation before/after
   say('pre-instantiation before/after (runner/server.js, preinstantiate off vs on, SQLite hit)…');
@@ -138,10 +177,10 @@ async function main(argv) {
   results.cost = {
     baseline: await costProbe({ wasm: baseline.wasm, backend: 'none', scenarios: ['baseline'] }, options),
     sqlite: await costProbe({ wasm: appWasm, backend: 'sqlite', sqliteFile: path.join(runDir, 'probe', 'kv.db'), scenarios: ['hit', 'miss', 'delete'] }, options),
-    ...(redis ? { redis: await costProbe({ wasm: appWasm, backend: 'redis', redisUrl: redis.url, scenarios: ['hit', 'miss', 'delete'] }, options) } : {}),
+    ...(redis.runner ? { redis: await costProbe({ wasm: appWasm, backend: 'redis', redisUrl: redis.runner.url, scenarios: ['hit', 'miss', 'delete'] }, options) } : {}),
   };
 
-  await redis?.stop();
+  for (const r of Object.values(redis)) await r.stop();
   await stopAll();
 
   results.machine.loadAvgEnd = os.loadavg();
@@ -168,28 +207,30 @@ function readJson(file) {
   }
 }
 
-function memoryOf(runners) {
-  return Object.fromEntries(Object.entries(runners).map(([k, r]) => [k, r.memory()]));
+function memoryOf(servers) {
+  return Object.fromEntries(Object.entries(servers).map(([k, s]) => [k, s.memory()]));
 }
 
 const fromCache = (res) => res.headers['x-served-from-cache'] ?? null;
 
-/** The three runners answer what they should before anything is timed. */
-async function sanityChecks(runners, results) {
+/** Every server answers what it should before anything is timed. */
+async function sanityChecks(servers, hosts, results) {
   const agent = keepAliveAgent();
   const problems = [];
   const expect = (cond, what) => cond || problems.push(what);
-  const b = await request(runners.baseline.baseUrl, { agent });
-  expect(b.status === 200 && b.body.toString() === CATALOG_BODY, `baseline GET /items: ${b.status} ${b.body.length} bytes`);
-  expect(b.headers['content-type'] === 'application/json', `baseline content-type ${b.headers['content-type']}`);
-  for (const name of results.backends) {
-    const url = runners[name].baseUrl;
-    const d = await request(url, { method: 'DELETE', path: '/cache', agent });
-    expect(d.status === 204, `${name} DELETE /cache: ${d.status}`);
-    const miss = await request(url, { agent });
-    expect(miss.status === 200 && fromCache(miss) === 'false' && miss.body.toString() === CATALOG_BODY, `${name} first GET: ${miss.status} from-cache=${fromCache(miss)}`);
-    const hit = await request(url, { agent });
-    expect(hit.status === 200 && fromCache(hit) === 'true' && hit.body.toString() === CATALOG_BODY, `${name} second GET: ${hit.status} from-cache=${fromCache(hit)}`);
+  for (const host of hosts) {
+    const b = await request(servers[key(host, 'baseline')].baseUrl, { agent });
+    expect(b.status === 200 && b.body.toString() === CATALOG_BODY, `${host} baseline GET /items: ${b.status} ${b.body.length} bytes`);
+    expect(b.headers['content-type'] === 'application/json', `${host} baseline content-type ${b.headers['content-type']}`);
+    for (const backend of results.backends) {
+      const url = servers[key(host, backend)].baseUrl;
+      const d = await request(url, { method: 'DELETE', path: '/cache', agent });
+      expect(d.status === 204, `${host} ${backend} DELETE /cache: ${d.status}`);
+      const miss = await request(url, { agent });
+      expect(miss.status === 200 && fromCache(miss) === 'false' && miss.body.toString() === CATALOG_BODY, `${host} ${backend} first GET: ${miss.status} from-cache=${fromCache(miss)}`);
+      const hit = await request(url, { agent });
+      expect(hit.status === 200 && fromCache(hit) === 'true' && hit.body.toString() === CATALOG_BODY, `${host} ${backend} second GET: ${hit.status} from-cache=${fromCache(hit)}`);
+    }
   }
   agent.destroy();
   results.bodyBytes = Buffer.byteLength(CATALOG_BODY);
@@ -197,9 +238,9 @@ async function sanityChecks(runners, results) {
 }
 
 /** Exact Redis command counts per request, from INFO commandstats deltas. */
-async function countRedisOps(runner, redis, n = 100) {
+async function countRedisOps(server, redis, n = 100) {
   const agent = keepAliveAgent();
-  const url = runner.baseUrl;
+  const url = server.baseUrl;
   const add = (total, delta) => {
     for (const [k, v] of Object.entries(delta)) total[k] = (total[k] ?? 0) + v;
   };
@@ -234,60 +275,66 @@ async function countRedisOps(runner, redis, n = 100) {
 }
 
 /**
- * One keep-alive connection, one request at a time. Scenarios run in rounds (a share of the
- * requests of every scenario per round) so drift is spread over all of them. A miss is a
+ * One keep-alive connection per server, one request at a time. Scenarios run in rounds (a share
+ * of the requests of every scenario per round) so drift is spread over all of them. A miss is a
  * DELETE /cache (untimed) followed by the timed GET, which must say x-served-from-cache: false.
+ * Every response also records how long its body came after its head (see HELD_BACK_MS).
  */
-async function sequentialLatency(runners, backends, options) {
-  const scenarios = [
-    { key: 'baseline', runner: 'baseline', label: 'baseline (no store)' },
+async function sequentialLatency(servers, hosts, backends, options) {
+  const scenarios = hosts.flatMap((host) => [
+    { host, app: 'baseline', name: 'baseline (no store)' },
     ...backends.flatMap((b) => [
-      { key: `${b}-hit`, runner: b, label: `${b} hit`, expect: 'true' },
-      { key: `${b}-miss`, runner: b, label: `${b} miss`, expect: 'false', wipe: true },
-      { key: `${b}-delete`, runner: b, label: `${b} DELETE /cache`, method: 'DELETE', path: '/cache', status: 204 },
+      { host, app: b, name: `${b} hit`, expect: 'true' },
+      { host, app: b, name: `${b} miss`, expect: 'false', wipe: true },
+      { host, app: b, name: `${b} DELETE /cache`, method: 'DELETE', path: '/cache', status: 204 },
     ]),
-  ];
-  const agents = Object.fromEntries(Object.keys(runners).map((k) => [k, keepAliveAgent()]));
+    { host, app: 'sqlite', name: 'GET /healthz', path: '/healthz' },
+  ]).map((s) => ({ ...s, key: `${s.host}:${s.name}`, label: `${HOST_LABELS[s.host]} · ${s.name}` }));
+  const agents = Object.fromEntries(Object.keys(servers).map((k) => [k, keepAliveAgent()]));
   const samples = Object.fromEntries(scenarios.map((s) => [s.key, []]));
+  const held = Object.fromEntries(scenarios.map((s) => [s.key, 0]));
   const wrong = Object.fromEntries(scenarios.map((s) => [s.key, 0]));
   const rounds = Math.max(1, Math.min(options.repeats, options.requests));
   const warm = Math.min(20, options.requests);
   for (const s of scenarios) {
-    // warm-up, untimed
-    for (let i = 0; i < warm; i++) await request(runners[s.runner].baseUrl, { agent: agents[s.runner], method: s.method, path: s.path });
+    const k = key(s.host, s.app);
+    for (let i = 0; i < warm; i++) await request(servers[k].baseUrl, { agent: agents[k], method: s.method, path: s.path });
   }
   for (let round = 0; round < rounds; round++) {
     const share = Math.floor(options.requests / rounds) + (round < options.requests % rounds ? 1 : 0);
     for (const s of scenarios) {
-      const url = runners[s.runner].baseUrl;
-      const agent = agents[s.runner];
+      const k = key(s.host, s.app);
+      const url = servers[k].baseUrl;
+      const agent = agents[k];
       if (s.expect === 'true') await request(url, { agent }); // make sure the cache is warm
       for (let i = 0; i < share; i++) {
         if (s.wipe) await request(url, { agent, method: 'DELETE', path: '/cache' });
         const res = await request(url, { agent, method: s.method, path: s.path });
         samples[s.key].push(res.ms);
+        if (res.bodyWaitMs >= HELD_BACK_MS) held[s.key]++;
         if (res.status !== (s.status ?? 200) || (s.expect && fromCache(res) !== s.expect)) wrong[s.key]++;
       }
     }
   }
   for (const a of Object.values(agents)) a.destroy();
-  return scenarios.map((s) => ({ key: s.key, label: s.label, latency: summarize(samples[s.key]), wrong: wrong[s.key] }));
+  return scenarios.map((s) => ({ key: s.key, host: s.host, name: s.name, label: s.label, latency: summarize(samples[s.key]), heldBack: held[s.key], wrong: wrong[s.key] }));
 }
 
 /**
- * autocannon runs. GET /items on the baseline and the warm-cache hit path of each backend
- * alternate (round-robin, rotating the order every repeat); then DELETE /cache per backend.
+ * autocannon runs. GET /items on the baseline and the warm-cache hit path of each backend, on
+ * every host, alternate (round-robin, rotating the order every repeat); then DELETE /cache per
+ * backend and host. Arms are keyed `host:baseline`, `host:sqlite-hit`, …
  */
-async function loadRuns(runners, backends, options) {
-  const arms = [
-    { key: 'baseline', runner: 'baseline' },
-    ...backends.map((b) => ({ key: `${b}-hit`, runner: b })),
-  ];
+async function loadRuns(servers, hosts, backends, options) {
+  const arms = hosts.flatMap((host) => [
+    { key: key(host, 'baseline'), server: key(host, 'baseline') },
+    ...backends.map((b) => ({ key: key(host, `${b}-hit`), server: key(host, b) })),
+  ]);
   const say2 = (line) => say(`  ${line}`);
-  say(`load: warming up each runner (1 s at 8 connections)…`);
-  for (const r of Object.keys(runners)) {
-    await request(runners[r].baseUrl); // fills the cache for the app runners
-    await runLoad({ url: `${runners[r].baseUrl}/items`, connections: 8, durationS: 1 });
+  say('load: warming up each server (1 s at 8 connections)…');
+  for (const s of Object.values(servers)) {
+    await request(s.baseUrl); // fills the cache for the app servers
+    await runLoad({ url: `${s.baseUrl}/items`, connections: 8, durationS: 1 });
   }
   const hit = [];
   for (const connections of options.connections) {
@@ -295,14 +342,14 @@ async function loadRuns(runners, backends, options) {
     for (let rep = 0; rep < options.repeats; rep++) {
       const order = arms.map((_, i) => arms[(i + rep) % arms.length]);
       for (const arm of order) {
-        const url = runners[arm.runner].baseUrl;
-        if (arm.key !== 'baseline') {
-          const check = await request(url);
+        const server = servers[arm.server];
+        if (!arm.key.endsWith(':baseline')) {
+          const check = await request(server.baseUrl);
           if (fromCache(check) !== 'true') throw new Error(`${arm.key}: cache not warm before the run`);
         }
-        const r = await runLoad({ url: `${url}/items`, connections, durationS: options.durationS, expectBody: CATALOG_BODY, samplePid: runners[arm.runner].pid });
+        const r = await runLoad({ url: `${server.baseUrl}/items`, connections, durationS: options.durationS, expectBody: CATALOG_BODY, samplePid: server.pid });
         runs[arm.key].push(r);
-        say2(`GET /items ${arm.key.padEnd(10)} c=${String(connections).padEnd(3)} rep ${rep + 1}: ${r.rps.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms`);
+        say2(`GET /items ${arm.key.padEnd(18)} c=${String(connections).padEnd(3)} rep ${rep + 1}: ${r.rps.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms`);
       }
     }
     hit.push({ connections, runs });
@@ -310,20 +357,19 @@ async function loadRuns(runners, backends, options) {
   const del = [];
   for (const connections of options.connections) {
     const runs = {};
-    for (const b of backends) {
-      const r = await runLoad({ url: `${runners[b].baseUrl}/cache`, method: 'DELETE', connections, durationS: options.durationS, samplePid: runners[b].pid });
-      runs[`${b}-delete`] = [r];
-      say2(`DELETE /cache ${b.padEnd(7)} c=${String(connections).padEnd(3)}: ${r.rps.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms`);
+    for (const host of hosts) {
+      for (const b of backends) {
+        const server = servers[key(host, b)];
+        const r = await runLoad({ url: `${server.baseUrl}/cache`, method: 'DELETE', connections, durationS: options.durationS, samplePid: server.pid });
+        runs[key(host, `${b}-delete`)] = [r];
+        say2(`DELETE /cache ${key(host, b).padEnd(14)} c=${String(connections).padEnd(3)}: ${r.rps.toFixed(0)} req/s, p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms`);
+      }
     }
     del.push({ connections, runs });
   }
   return { hit, delete: del };
 }
 
-/**
- * SIGSTOP the redis-server (the kernel still accepts connections; nothing is answered), then
- * sequential GETs; wait out the breaker's cool-off; SIGCONT and GET until the cache serves again.
- */
 async function hungRedis(runner, redis) {
   const defaults = redisDefaults();
   const coolOffMs = Number.isFinite(defaults.breaker.coolOffMs) ? defaults.breaker.coolOffMs : 2000;

@@ -4,6 +4,7 @@ import { cacheAside, clearCache, type Clock, type Log, type OpenStore } from './
 import { describeError } from './describe-error';
 import { cacheControlFor, ifNoneMatchMatches, serverTiming } from './http-caching';
 import { CACHE_KEYS_TO_CLEAR, ITEMS_BODY, ITEMS_CACHE_KEY, ITEMS_ETAG, isCurrentItems } from './items';
+import { checkReadiness } from './readiness';
 import { JSON_CONTENT_TYPE, bytesResponse, errorResponse, noContent, withoutBody } from './responses';
 
 export interface RouterDeps {
@@ -78,6 +79,9 @@ export function createRouter(deps: RouterDeps): App {
   const health = (): Response =>
     bytesResponse(200, HEALTHY, { 'content-type': JSON_CONTENT_TYPE });
 
+  // Touches the store on purpose, for a readiness probe with a timeout (see ./readiness).
+  const ready = (): Response => checkReadiness(openStore, log);
+
   const methodNotAllowed = (allowed: string) => (): Response =>
     errorResponse(405, 'method not allowed', { allow: allowed });
 
@@ -105,7 +109,10 @@ export function createRouter(deps: RouterDeps): App {
     .all('/cache', methodNotAllowed('DELETE'))
     .get('/healthz', health)
     .head('/healthz', health)
-    .all('/healthz', methodNotAllowed('GET, HEAD'));
+    .all('/healthz', methodNotAllowed('GET, HEAD'))
+    .get('/readyz', ready)
+    .head('/readyz', ready)
+    .all('/readyz', methodNotAllowed('GET, HEAD'));
 
   return { fetch: (request) => router.fetch(request) };
 }

@@ -1,13 +1,15 @@
 // Command-line flags of `npm run bench`.
 import { parseArgs } from 'node:util';
 
-export const USAGE = `Usage: npm run bench [-- options]
+export const USAGE = `Usage: [SPIN_BIN=/path/to/spin] npm run bench [-- options]
 
-Benchmarks the component under the runner (node runner/cli.js) on loopback: cache hit, cache
-miss and DELETE /cache, each on the default SQLite store and on a local redis-server that the
-bench starts and stops itself, against a baseline component built from
-bench/fixtures/baseline.js with the same toolchain. Writes bench/results.md and
-bench/latency.svg.
+Benchmarks the component on loopback on real Spin (\`$SPIN_BIN up\`, when SPIN_BIN is set) with the
+runner (node runner/cli.js) beside it in the same run, or on the runner alone when SPIN_BIN is
+unset (it says so). Per host: cache hit, cache miss and DELETE /cache, each on the default SQLite
+store and on a local redis-server that the bench starts and stops itself, against a baseline
+component built from bench/fixtures/baseline.js with the same toolchain; kept-alive latency of
+GET /items and GET /healthz at one connection; Redis commands per request; host memory. Writes
+bench/results.md and bench/latency.svg.
 
 Options:
   --duration SECONDS     length of each autocannon run (default 2)
@@ -17,7 +19,7 @@ Options:
   --iterations N         requests per scenario in the in-process cost probe (default 400)
   --skip-build           do not time the build; report the last measured build time
   --no-redis             run the SQLite part only
-  --quick                fast sanity run (~35 s: 1 s runs, connections 1,8, fewer requests,
+  --quick                fast sanity run (a minute or two: 1 s runs, connections 1,8, fewer requests,
                          --skip-build); writes into bench/work/ unless --out is given, so
                          the committed bench/results.md is left alone
   --out DIR              where to write results.md and latency.svg (default bench/)

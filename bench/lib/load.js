@@ -8,7 +8,7 @@
 // That is connection set-up under a burst, not the steady state, and it would otherwise be most
 // of the p99 of a 2 s run; it is reported separately ("first response per connection").
 import autocannon from 'autocannon';
-import { procMemory } from './runner.js';
+import { treeMemory } from './hosts.js';
 import { summarize } from './stats.js';
 
 /**
@@ -19,7 +19,7 @@ export async function runLoad({ url, method = 'GET', connections, durationS, exp
   let rssMax = NaN;
   const sampler = samplePid
     ? setInterval(() => {
-        const { rssMiB } = procMemory(samplePid);
+        const { rssMiB } = treeMemory(samplePid);
         if (!(rssMiB <= rssMax)) rssMax = rssMiB;
       }, 50)
     : null;

@@ -18,6 +18,12 @@ function gitDescribe(root) {
   return `${head.stdout.trim()}${dirty.stdout.trim() ? ' (with uncommitted changes)' : ''}`;
 }
 
+/** `spin --version` of the binary the bench measures, e.g. "spin 4.0.2 (bfc7543b 2026-06-23)". */
+export function spinVersion(bin) {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  return r.status === 0 ? r.stdout.trim() : `unknown (${bin} --version failed)`;
+}
+
 export function machineFacts(root, redisVersion) {
   const cpus = os.cpus();
   return {

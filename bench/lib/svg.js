@@ -12,7 +12,7 @@ function niceMax(v) {
 
 export function latencySvg(results) {
   const rows = results.sequential;
-  const labelW = 190;
+  const labelW = 230;
   const plotW = 470;
   const valueW = 70;
   const top = 58;
