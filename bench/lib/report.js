@@ -296,8 +296,8 @@ export function renderMarkdown(results, { svgName }) {
   p(
     'Latency percentiles are exact (every response time is recorded, not autocannon\'s whole-millisecond histogram)',
     'and exclude the first response on each connection, which is shown apart: autocannon opens all connections at',
-    'once, and while the runner is saturated by the first ones Node accepts and reads the later ones late (the',
-    'request handler is synchronous), so at high concurrency a first response can wait up to about a second.',
+    'once, and while a host is saturated by the first ones it accepts and reads the later ones late (on the runner',
+    'the request handler is synchronous), so at high concurrency a first response can wait up to about a second.',
     'For the repeated GET runs: median across repeats, (min–max) for req/s and p99. DELETE /cache: one run per level.',
     '"errors" counts connection errors, timeouts, non-2xx answers and body mismatches (must be 0). "host RSS max" is',
     'the highest VmRSS of the host (for Spin: `spin up` plus its `spin trigger http` child) sampled every 50 ms during the run(s).',
