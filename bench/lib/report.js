@@ -436,7 +436,7 @@ export function renderMarkdown(results, { svgName }) {
       `- After SIGCONT: served from the cache again after ${s.recoveredAfterMs === null ? '**more than 15 s (not recovered)**' : `${fmt(s.recoveredAfterMs / 1000, 2)} s`}.`,
       `- GET status codes: ${s.getStatuses.join(', ')} (must all be 200).`,
     );
-    p(mdTable(['phase', 'request', 't since SIGSTOP ms', 'latency ms', 'status', 'x-served-from-cache'], [h.warm, ...h.events.filter((e) => e !== h.warm)].map((e) => [
+    p(mdTable(['phase', 'request', 't since SIGSTOP ms', 'latency ms', 'status', 'x-served-from-cache'], h.events.map((e) => [
       e.phase, `${e.method} ${e.path}`, e.phase === 'before' ? '—' : fmt(e.atMs, 0), ms(e.ms), String(e.status), e.fromCache ?? '—',
     ]), ['l', 'l']));
     if (h.log.length) p('Runner log during this phase:', '', '```', ...h.log.slice(0, 20), '```');
