@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 // A Spin-compatible runner for this app's component: `spin up` for the subset it supports.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { loadComponent } from './component.js';
-import { hostImports } from './host/imports.js';
+import { prepareComponent } from './component.js';
+import { createGuestPool } from './guest-pool.js';
 import { ManifestError, loadManifest, resolveVariables } from './manifest.js';
 import { createServer } from './server.js';
-import { KvRegistry } from './kv/index.js';
+import { DotenvError, readDotenv } from './dotenv.js';
+import { redactSecrets } from './kv/index.js';
 import { RuntimeConfigError, loadRuntimeConfig } from './runtime-config.js';
 
 const USAGE = `Usage: npm start -- [options]
@@ -21,8 +23,13 @@ Options:
       --runtime-config-file FILE  Spin runtime config, e.g. runtime-config/redis.toml
       --variable NAME=VALUE       set an application variable (repeatable);
                                   SPIN_VARIABLE_<NAME> in the environment works too
-      --kv-timeout MS             give up on a Redis operation after MS milliseconds (default: 250)
-      --max-body-bytes N          reject larger request bodies with 413 (default: 10485760)
+                                  (or from .env in the current directory)
+      --kv-timeout MS             NOT Spin's behaviour: give up on a Redis operation after MS
+                                  milliseconds (1-600000) and stop trying for a while after
+                                  repeated failures; without it, Redis is used as Spin does
+                                  (a request waits for Redis however long it takes)
+      --max-body-bytes N          NOT Spin's behaviour: answer 413 to larger request bodies
+                                  (default: no limit, as Spin)
   -h, --help                      show this help`;
 
 class UsageError extends Error {}
@@ -35,8 +42,8 @@ function parseCommandLine(argv) {
       listen: { type: 'string', default: '127.0.0.1:3000' },
       'runtime-config-file': { type: 'string' },
       variable: { type: 'string', multiple: true, default: [] },
-      'kv-timeout': { type: 'string', default: '250' },
-      'max-body-bytes': { type: 'string', default: String(10 * 1024 * 1024) },
+      'kv-timeout': { type: 'string' },
+      'max-body-bytes': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -46,29 +53,52 @@ function parseCommandLine(argv) {
     listen: parseListen(values.listen),
     runtimeConfigFile: values['runtime-config-file'],
     variables: new Map(values.variable.map(parseVariable)),
-    kvTimeoutMs: positiveInteger('--kv-timeout', values['kv-timeout']),
-    maxBodyBytes: positiveInteger('--max-body-bytes', values['max-body-bytes']),
+    kvTimeoutMs: values['kv-timeout'] === undefined ? null : wholeNumber('--kv-timeout', values['kv-timeout'], 1, MAX_KV_TIMEOUT_MS),
+    maxBodyBytes: values['max-body-bytes'] === undefined ? null
+      : wholeNumber('--max-body-bytes', values['max-body-bytes'], 1, Number.MAX_SAFE_INTEGER),
   };
 }
 
+// Beyond ten minutes a timeout protects nothing (and Node cannot time past 2^31-1 ms).
+const MAX_KV_TIMEOUT_MS = 600_000;
+
 function parseListen(value) {
-  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value);
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s\[\]]+)):(\d{1,5})$/.exec(value);
   const port = Number(match?.[3]);
-  if (!match || port > 65535) throw new UsageError(`--listen: expected ADDR:PORT (e.g. 127.0.0.1:3000), got "${value}"`);
-  return { host: match[1] ?? match[2], port };
+  const host = match?.[1] ?? match?.[2];
+  const hostOk = host !== undefined && (isIP(host) !== 0 || (!/^[\d.]+$/.test(host) && /^[A-Za-z0-9.-]+$/.test(host)));
+  if (!match || port > 65535 || !hostOk) {
+    throw new UsageError(`--listen: expected ADDR:PORT with an IP address or host name (e.g. 127.0.0.1:3000), got "${value.slice(0, 64)}"`);
+  }
+  return { host: /** @type {string} */ (host), port };
 }
 
 /** @returns {[string, string]} */
 function parseVariable(value) {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new UsageError(`--variable: expected NAME=VALUE, got "${value.split('=')[0]}…"`);
+  // Never quote the argument: without "=" it may be the secret itself.
+  if (eq <= 0) throw new UsageError('--variable: expected NAME=VALUE (an argument has no "=" or no name)');
   return [value.slice(0, eq), value.slice(eq + 1)];
 }
 
-function positiveInteger(flag, value) {
+function wholeNumber(flag, value, min, max) {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${flag}: expected a positive whole number, got "${value}"`);
+  if (!/^\d+$/.test(value) || n < min || n > max) {
+    throw new UsageError(`${flag}: expected a whole number from ${min} to ${max}, got "${value.slice(0, 32)}"`);
+  }
   return n;
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
+
+/** Spin's log directory for the app, with one file pair per component (`spin up` appends). */
+function openLogs(appDir, componentId) {
+  const dir = path.join(appDir, '.spin', 'logs');
+  mkdirSync(dir, { recursive: true });
+  return {
+    stdoutLog: openSync(path.join(dir, `${componentId}_stdout.txt`), 'a'),
+    stderrLog: openSync(path.join(dir, `${componentId}_stderr.txt`), 'a'),
+  };
 }
 
 const log = (line) => console.error(line);
@@ -79,7 +109,14 @@ export async function main(argv) {
 
   const manifest = loadManifest(options.manifestFile);
   const runtimeConfig = loadRuntimeConfig(options.runtimeConfigFile, { appDir: manifest.dir });
-  const stores = new KvRegistry(runtimeConfig.keyValueStores, { timeoutMs: options.kvTimeoutMs, log });
+  if (options.kvTimeoutMs !== null) {
+    log(`--kv-timeout ${options.kvTimeoutMs}: Redis operations give up after ${options.kvTimeoutMs} ms and a circuit breaker `
+      + 'fails them fast after repeated failures. This is NOT what Spin does: under Spin a stalled Redis stalls the request.');
+  }
+  if (options.maxBodyBytes !== null) {
+    log(`--max-body-bytes ${options.maxBodyBytes}: larger request bodies get 413. This is NOT what Spin does: Spin passes any body to the component.`);
+  }
+  const dotenv = readDotenv('.env');
 
   const components = new Map();
   for (const { component } of manifest.routes) {
@@ -88,31 +125,36 @@ export async function main(argv) {
       throw new UsageError(`${path.relative(process.cwd(), component.source)} not found: build it with \`npm run build\` (\`npm start\` builds it when missing)`);
     }
     for (const label of component.keyValueStores) {
-      if (!stores.has(label)) {
+      if (!runtimeConfig.keyValueStores.has(label)) {
         throw new UsageError(`component ${component.id}: key_value_stores label "${label}" is not defined (add [key_value_store.${label}] to the runtime config)`);
       }
     }
-    const imports = hostImports({
+    components.set(component.id, await createGuestPool({
+      prepared: await prepareComponent(component.source),
+      stores: runtimeConfig.keyValueStores,
+      kvOptions: { timeoutMs: options.kvTimeoutMs ?? undefined },
       allowedLabels: component.keyValueStores,
-      backendFor: (label) => stores.open(label),
-      variables: resolveVariables(manifest, component, { cli: options.variables, env: process.env }),
-    });
-    components.set(component.id, await loadComponent(component.source, imports));
+      variables: resolveVariables(manifest, component, { cli: options.variables, env: process.env, dotenv }),
+      logs: openLogs(manifest.dir, component.id),
+    }));
   }
-  // Connect now so an unreachable Redis is reported at start; the app still serves (it fails open).
-  stores.openAll();
+  log(`Logging component stdio to "${path.relative(process.cwd(), path.join(manifest.dir, '.spin', 'logs')) || '.'}/"`);
 
   const server = createServer({
     routes: manifest.routes,
     componentFor: (route) => components.get(route.component.id),
+    appInfo: { name: manifest.name, version: manifest.version },
     maxBodyBytes: options.maxBodyBytes,
     log,
   });
   await new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => reject(new UsageError(`cannot listen on ${options.listen.host}:${options.listen.port} (${/** @type {any} */ (error).code ?? error.message})`)));
     server.listen(options.listen.port, options.listen.host, () => resolve(undefined));
   });
   const { address, port } = /** @type {import('node:net').AddressInfo} */ (server.address());
+  if (!LOOPBACK.test(address)) {
+    log(`Warning: listening on ${address}, reachable from other machines. This runner is a development tool; serve production traffic with Spin.`);
+  }
   const base = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   const routeLines = manifest.routes.map(({ route, component }) => {
     const wildcard = route.endsWith('/...');
@@ -124,20 +166,25 @@ export async function main(argv) {
   const stop = () => {
     server.close();
     server.closeAllConnections();
-    stores.closeAll();
+    for (const pool of components.values()) void pool.close();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }
 
-/** Runs the CLI, turning configuration mistakes into one clear line and a non-zero exit. */
+/** Runs the CLI: any start-up failure is one line (no stack trace, no secret) and a non-zero exit. */
 export function run(argv) {
   main(argv).catch((error) => {
-    const known = error instanceof UsageError || error instanceof ManifestError || error instanceof RuntimeConfigError
-      || error.code?.startsWith('ERR_PARSE_ARGS') || error.code === 'EADDRINUSE' || error.code === 'EACCES';
-    console.error(known ? `Error: ${error.message}` : error);
-    process.exit(known ? 2 : 1);
+    const usage = error instanceof UsageError || error instanceof ManifestError || error instanceof RuntimeConfigError
+      || error instanceof DotenvError || error.code?.startsWith('ERR_PARSE_ARGS');
+    console.error(`Error: ${oneLine(error)}`);
+    process.exit(usage ? 2 : 1);
   });
+}
+
+/** @param {any} error */
+function oneLine(error) {
+  return redactSecrets(String(error?.message ?? error).split('\n')[0]).slice(0, 500);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) run(process.argv.slice(2));

@@ -54,25 +54,44 @@ async function pruneCache() {
 
 /**
  * @typedef {import('./wasi/http.js').BufferedRequest} BufferedRequest
- * @typedef {{ status: number, headers: Array<[string, Uint8Array]>, body: Uint8Array }} GuestResponse
+ * @typedef {{ status: number, headers: Array<[string, Uint8Array]>, body: Uint8Array, aborted: string | null }} GuestResponse
+ *   `aborted`: why the body broke off, if it did
  */
+
+/**
+ * Translates (once, cached) and compiles a component; the result can be bound to imports in this
+ * thread or sent to a worker thread (compiled modules are shared, not copied).
+ * @param {string} wasmPath
+ * @returns {Promise<{ dir: string, modules: Map<string, WebAssembly.Module>, sizeBytes: number }>}
+ */
+export async function prepareComponent(wasmPath) {
+  const wasm = await readFile(wasmPath);
+  const dir = await translate(wasm);
+  const coreNames = (await readdir(dir)).filter((name) => name.endsWith('.wasm'));
+  /** @type {Map<string, WebAssembly.Module>} */
+  const modules = new Map();
+  await Promise.all(coreNames.map(async (name) => modules.set(name, await WebAssembly.compile(await readFile(path.join(dir, name))))));
+  return { dir, modules, sizeBytes: wasm.length };
+}
 
 /**
  * @param {string} wasmPath
  * @param {Record<string, object>} imports host implementations keyed by unversioned interface name
  */
 export async function loadComponent(wasmPath, imports) {
-  const wasm = await readFile(wasmPath);
-  const dir = await translate(wasm);
+  return bindComponent(await prepareComponent(wasmPath), imports);
+}
+
+/**
+ * @param {{ dir: string, modules: Map<string, WebAssembly.Module>, sizeBytes: number }} prepared
+ * @param {Record<string, object>} imports host implementations keyed by unversioned interface name
+ */
+export async function bindComponent({ dir, modules, sizeBytes }, imports) {
   const { instantiate } = await import(pathToFileURL(path.join(dir, 'component.js')).href);
-  const coreNames = (await readdir(dir)).filter((name) => name.endsWith('.wasm'));
-  /** @type {Map<string, WebAssembly.Module>} */
-  const modules = new Map();
-  await Promise.all(coreNames.map(async (name) => modules.set(name, await WebAssembly.compile(await readFile(path.join(dir, name))))));
   const getCoreModule = (name) => modules.get(name);
 
   return {
-    sizeBytes: wasm.length,
+    sizeBytes,
     /** A fresh instance: call once per request. */
     instantiate: () => instantiate(getCoreModule, imports),
     /**
@@ -83,13 +102,35 @@ export async function loadComponent(wasmPath, imports) {
      */
     handle(instance, request) {
       const out = new ResponseOutparam();
-      instance.incomingHandler.handle(new IncomingRequest(request), out);
+      let trap = null;
+      try {
+        instance.incomingHandler.handle(new IncomingRequest(request), out);
+      } catch (error) {
+        // Before response-outparam.set the trap is a 500; after it, Spin has already started the
+        // response and the trap only cuts its body off (spin crates/trigger-http/src/wasi.rs:
+        // "Component error after response started").
+        if (out.result?.tag !== 'ok') throw error;
+        trap = `trapped after the response started: ${error instanceof Error ? error.message : String(error)}`;
+      }
       if (!out.result) throw new Error('guest never invoked response-outparam::set');
       if (out.result.tag === 'err') throw new Error(`guest answered with an error: ${JSON.stringify(out.result.val)}`);
       const response = out.result.val;
       const body = response.outgoingBody;
-      if (body && !body.finished) throw new Error('guest did not finish the response body');
-      return { status: response.status, headers: response.fields.entries(), body: Buffer.concat(body?.chunks ?? []) };
+      const bytes = Buffer.concat(body?.chunks ?? []);
+      // Spin streams the body as the guest writes it; one that is never finished, or finished
+      // at another length than its content-length, is cut off (wasmtime crates/wasi-http/src/p2/body.rs
+      // `HostOutgoingBody::finish` and `abort`).
+      const unfinished = !body ? null : body.failure ?? (body.finished ? null : 'response body not finished');
+      // A complete response stays complete even if the guest traps afterwards; Spin only logs it.
+      const aborted = unfinished && (trap ?? unfinished);
+      if (trap && !aborted) console.error(`component ${trap}`);
+      const length = body?.expectedLength;
+      return {
+        status: response.status,
+        headers: response.fields.entries(),
+        body: length === null || length === undefined ? bytes : bytes.subarray(0, Number(length)),
+        aborted,
+      };
     },
   };
 }

@@ -9,7 +9,7 @@ export class ManifestError extends Error {}
 /**
  * @typedef {{ id: string, source: string, keyValueStores: string[], variables: Record<string, string> }} Component
  * @typedef {{ route: string, component: Component }} HttpRoute
- * @typedef {{ file: string, dir: string, name: string, routes: HttpRoute[],
+ * @typedef {{ file: string, dir: string, name: string, version?: string, routes: HttpRoute[],
  *   variables: Record<string, { default?: string, required?: boolean, secret?: boolean }> }} Manifest
  * @param {string} file path to spin.toml
  * @returns {Manifest}
@@ -20,7 +20,11 @@ export function loadManifest(file) {
   try {
     doc = /** @type {any} */ (parseToml(readFileSync(file, 'utf8')));
   } catch (error) {
-    throw new ManifestError(`${file}: ${error.code === 'ENOENT' ? 'not found' : error.message}`);
+    if (error.code === 'ENOENT') throw new ManifestError(`${file}: not found`);
+    // Only the parser's first line: the rest quotes the source, which may hold a secret.
+    const reason = String(error.message).split('\n')[0].replace(/^Invalid TOML document:\s*/, '');
+    const at = error.line ? ` at line ${error.line}, column ${error.column}` : '';
+    throw new ManifestError(`${file}: ${error.code ? `cannot read (${error.code})` : `malformed TOML${at}: ${reason}`}`);
   }
   if (doc.spin_manifest_version !== 2) throw new ManifestError(where('spin_manifest_version must be 2'));
   const dir = path.dirname(path.resolve(file));
@@ -54,7 +58,8 @@ export function loadManifest(file) {
     return { route: trigger.route, component };
   });
 
-  return { file, dir, name: doc.application?.name ?? path.basename(dir), routes, variables: doc.variables ?? {} };
+  const version = typeof doc.application?.version === 'string' ? doc.application.version : undefined;
+  return { file, dir, name: doc.application?.name ?? path.basename(dir), version, routes, variables: doc.variables ?? {} };
 }
 
 /**
@@ -78,19 +83,23 @@ export function matchRoute(routes, pathname) {
 
 /**
  * Resolves a component's variables from the application variables, with Spin's provider order:
- * `--variable` first, then `SPIN_VARIABLE_<NAME>`, then the default.
+ * `--variable` first, then `SPIN_VARIABLE_<NAME>` from the environment or, when the environment
+ * does not have it, from the `.env` file in the current directory (spin
+ * crates/variables-env/src/lib.rs: `dotenv_path` defaults to `.env`, read only for a variable the
+ * environment lacks), then the default.
  * @param {Manifest} manifest
  * @param {Component} component
- * @param {{ cli: Map<string, string>, env: NodeJS.ProcessEnv }} providers
+ * @param {{ cli: Map<string, string>, env: NodeJS.ProcessEnv, dotenv?: Map<string, string> }} providers
  * @returns {Map<string, string>}
  */
-export function resolveVariables(manifest, component, { cli, env }) {
+export function resolveVariables(manifest, component, { cli, env, dotenv = new Map() }) {
   const appValue = (name) => {
     const spec = manifest.variables[name];
     if (!spec) throw new ManifestError(`${manifest.file}: component.${component.id}.variables refers to undefined variable "${name}"`);
-    const value = cli.get(name) ?? env[`SPIN_VARIABLE_${name.toUpperCase()}`] ?? spec.default;
+    const key = `SPIN_VARIABLE_${name.toUpperCase()}`;
+    const value = cli.get(name) ?? env[key] ?? dotenv.get(key) ?? spec.default;
     if (value === undefined) {
-      throw new ManifestError(`variable "${name}" is required: pass --variable ${name}=… or set SPIN_VARIABLE_${name.toUpperCase()}`);
+      throw new ManifestError(`variable "${name}" is required: pass --variable ${name}=… or set ${key} (in the environment or .env)`);
     }
     return value;
   };

@@ -12,8 +12,13 @@
  *
  * As in Spin: the `default` store is SQLite at `<appDir>/.spin/sqlite_key_value.db`
  * unless the file redefines it; `type = "spin"` without `path` is an in-memory
- * database. Other top-level tables (`[sqlite_database]`, `[variables_provider]`,
- * `[llm_compute]`, ...) are not errors: they are ignored with a warning.
+ * database. The other top-level keys Spin knows (`[sqlite_database]`,
+ * `[[variables_provider]]`, `[llm_compute]`, `state_dir`, ...) are ignored with a
+ * warning; any other key stops start-up as it stops Spin's
+ * (`unused runtime config key(s): …`, spin crates/factors/src/lib.rs
+ * `RuntimeConfigUnusedKeys`), so a typo such as `[key_value_stores.default]` cannot
+ * silently leave the app on SQLite. Unknown keys inside a store table are accepted
+ * by Spin; here they get a warning.
  *
  * Errors are {@link RuntimeConfigError}s whose message names the file and the
  * key, e.g. `runtime-config/redis.toml: key_value_store.default.url: invalid URL`,
@@ -49,6 +54,14 @@ export class RuntimeConfigError extends Error {
 export const SUPPORTED_STORE_TYPES = Object.freeze(['spin', 'redis']);
 
 const KNOWN_STORE_KEYS = { spin: new Set(['type', 'path']), redis: new Set(['type', 'url']) };
+
+/**
+ * The top-level keys Spin 3.6 / 4.0 consumes (spin crates/runtime-config/src/lib.rs and the
+ * factors' runtime_config modules; checked against `spin up` 4.0.2).
+ */
+export const SPIN_RUNTIME_CONFIG_KEYS = Object.freeze(['key_value_store', 'sqlite_database', 'variables_provider',
+  'config_provider', 'llm_compute', 'outbound_http', 'outbound_networking', 'client_tls', 'state_dir', 'log_dir',
+  'max_instance_memory']);
 
 /**
  * Spin's default key-value database for an app: `<appDir>/.spin/sqlite_key_value.db`.
@@ -103,8 +116,13 @@ export function loadRuntimeConfig(file, { appDir = process.cwd(), log = (line) =
     throw fail('', 'malformed TOML');
   }
 
+  // `config_provider` is the old name of `variables_provider`, read only when that is absent
+  // (spin crates/runtime-config/src/variables.rs).
+  const unused = Object.keys(doc).filter((key) => !SPIN_RUNTIME_CONFIG_KEYS.includes(key)
+    || (key === 'config_provider' && 'variables_provider' in doc));
+  if (unused.length > 0) throw fail('', `unused runtime config key(s): ${unused.join(', ')}`);
   for (const key of Object.keys(doc)) {
-    if (key !== 'key_value_store') warn(log, `${name}: ignoring [${key}] (not supported by this runner)`);
+    if (key !== 'key_value_store') warn(log, `${name}: ignoring ${key} (Spin uses it; this runner does not)`);
   }
 
   const section = doc.key_value_store;
@@ -143,13 +161,11 @@ export function loadRuntimeConfig(file, { appDir = process.cwd(), log = (line) =
       if (typeof p !== 'string') throw fail(`${where}.path`, 'expected a string');
       if (p.trim() === '' || p.includes('\0')) throw fail(`${where}.path`, 'invalid path');
       const resolved = path.resolve(baseDir, p);
-      let isDir = false;
-      try {
-        isDir = fs.statSync(resolved).isDirectory();
-      } catch {
-        // does not exist yet: created on first use
-      }
-      if (isDir) throw fail(`${where}.path`, `is a directory (${resolved})`);
+      // Reading some of these blocks forever (e.g. /proc/kmsg, a FIFO): refuse them up front.
+      if (/^\/(proc|sys|dev)(\/|$)/.test(resolved)) throw fail(`${where}.path`, `not a place for a database file (${resolved})`);
+      const stat = fs.statSync(resolved, { throwIfNoEntry: false }); // missing: created on first use
+      if (stat?.isDirectory()) throw fail(`${where}.path`, `is a directory (${resolved})`);
+      if (stat && !stat.isFile()) throw fail(`${where}.path`, `is not a regular file (${resolved})`);
       keyValueStores.set(label, { type: 'spin', path: resolved });
     }
   }

@@ -1,5 +1,5 @@
-import { isItemArray } from './catalog';
 import { describeError } from './describe-error';
+import type { CacheOutcome } from './http-caching';
 
 /**
  * The slice of a key-value store this component needs. Deliberately tiny so that the
@@ -17,11 +17,8 @@ export type OpenStore = () => Store;
 /** Receives one line per cache failure; the cache never throws for these. */
 export type Log = (line: string) => void;
 
-/** Versioned so that a change of payload format can move to a new key instead of misreading old data. */
-export const ITEMS_CACHE_KEY = 'items:v1:all';
-
-/** What `DELETE /cache` removes. After a version bump, keep the old keys here so they get cleaned up too. */
-export const CACHE_KEYS_TO_CLEAR: readonly string[] = [ITEMS_CACHE_KEY];
+/** Milliseconds since an arbitrary origin; only differences are used. */
+export type Clock = () => number;
 
 export interface CacheAsideRequest {
   openStore: OpenStore;
@@ -31,64 +28,79 @@ export interface CacheAsideRequest {
   /** Rejects cached bytes that cannot be served; a rejected value is treated as a miss and overwritten. */
   isValid: (cached: Uint8Array) => boolean;
   log: Log;
+  clock: Clock;
 }
 
 export interface CacheAsideResult {
   body: Uint8Array;
-  fromCache: boolean;
+  /** `hit`: served from the store; `miss`: the store answered but had nothing usable; `error`: a store call failed. */
+  outcome: CacheOutcome;
+  /** Milliseconds spent in store calls (open, get, set), failed ones included. */
+  storeMs: number;
+}
+
+/**
+ * Errors with which a store that *did* answer says the value under the key cannot be read
+ * as bytes: Redis `WRONGTYPE` (the key holds a list, hash, …) and Spin's SQLite store reading
+ * a TEXT row (`InvalidColumnType(0, "value", Text)`). Writing replaces such a value. Anything
+ * else (refused or dropped connections, timeouts, auth) says nothing about the value, and a
+ * write would only cost another round trip to a store that is down or slow.
+ */
+export function isUnusableValueError(error: unknown): boolean {
+  return /\bWRONGTYPE\b|\bInvalidColumnType\b/.test(describeError(error));
 }
 
 /**
  * Cache-aside read that fails open: a broken cache costs latency, never availability.
- * Exactly one `get` per call (no `exists` round trip); a `set` only after a successful `get`
- * that missed, since a store that cannot be read is not worth writing to.
+ * Exactly one `get` per call (no `exists` round trip); a `set` only when the store answered
+ * that get without a usable value (absent, invalid, or unreadable as bytes), since a store
+ * that cannot be read is not worth writing to.
  */
 export function cacheAside(request: CacheAsideRequest): CacheAsideResult {
-  const { openStore, key, load, isValid, log } = request;
+  const { openStore, key, load, isValid, log, clock } = request;
+  let storeMs = 0;
+  const inStore = <T>(operation: () => T): T => {
+    const started = clock();
+    try {
+      return operation();
+    } finally {
+      storeMs += clock() - started;
+    }
+  };
+  const result = (body: Uint8Array, outcome: CacheOutcome): CacheAsideResult => ({ body, outcome, storeMs });
 
   let store: Store;
   try {
-    store = openStore();
+    store = inStore(openStore);
   } catch (error) {
     log(`cache open failed: ${describeError(error)}`);
-    return { body: load(), fromCache: false };
+    return result(load(), 'error');
   }
 
-  let cached: Uint8Array | null;
   try {
-    cached = store.get(key);
+    const cached = inStore(() => store.get(key));
+    // Component-model bindings lift a WIT `option::none` to `undefined`, not the `null` the SDK
+    // typings promise, so both must count as a miss.
+    if (cached !== null && cached !== undefined) {
+      if (isValid(cached)) return result(cached, 'hit');
+      log(`cache value under ${key} is invalid (${cached.byteLength} bytes); overwriting it`);
+    }
   } catch (error) {
-    log(`cache read failed: ${describeError(error)}`);
-    return { body: load(), fromCache: false };
-  }
-
-  // Component-model bindings lift a WIT `option::none` to `undefined`, not the `null` the SDK
-  // typings promise, so both must count as a miss.
-  if (cached !== null && cached !== undefined) {
-    if (isValid(cached)) return { body: cached, fromCache: true };
-    log(`cache value under ${key} is invalid (${cached.byteLength} bytes); overwriting it`);
+    if (!isUnusableValueError(error)) {
+      log(`cache read failed: ${describeError(error)}`);
+      return result(load(), 'error');
+    }
+    log(`cache value under ${key} is unreadable (${describeError(error)}); overwriting it`);
   }
 
   const body = load();
   try {
-    store.set(key, body);
+    inStore(() => store.set(key, body));
   } catch (error) {
     log(`cache write failed: ${describeError(error)}`);
+    return result(body, 'error');
   }
-  return { body, fromCache: false };
-}
-
-// fatal: bytes that are not UTF-8 must not be "repaired" into something that parses.
-// ignoreBOM: keep a BOM so JSON.parse rejects it, because the bytes are served verbatim.
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** Validator for the cached `GET /items` payload: UTF-8 JSON holding an array of items. */
-export function isValidCachedItems(cached: Uint8Array): boolean {
-  try {
-    return isItemArray(JSON.parse(strictUtf8.decode(cached)));
-  } catch {
-    return false;
-  }
+  return result(body, 'miss');
 }
 
 /**

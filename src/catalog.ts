@@ -27,14 +27,3 @@ export function serializeItems(items: readonly Item[]): Uint8Array {
  * usually paid at build time.) Treat it as read-only: it is shared by every response.
  */
 export const CATALOG_JSON: Uint8Array = serializeItems(CATALOG);
-
-/** Shape check for JSON that claims to be an item array (e.g. read back from the cache). */
-export function isItemArray(value: unknown): value is Item[] {
-  return Array.isArray(value) && value.every(isItem);
-}
-
-function isItem(value: unknown): value is Item {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const { id, title } = value as Record<string, unknown>;
-  return typeof id === 'number' && Number.isFinite(id) && typeof title === 'string';
-}

@@ -1,4 +1,5 @@
 // Spin entry point: wiring only. Everything with behaviour lives in modules that tests can load in Node.
+import './heap-reserve';
 import { Kv, Variables } from '@fermyon/spin-sdk';
 import type { Store } from './cache';
 import { createRouter } from './routes';
@@ -28,10 +29,12 @@ const openSpinStore = (): Store => {
 
 // Variables.get returns null when the variable is unset or cannot be resolved: that means "no protection".
 const readAdminToken = (): string => Variables.get('cache_admin_token') ?? '';
+const readItemsMaxAge = (): string => Variables.get('items_max_age') ?? '';
 
 const router = createRouter({
   openStore: openSpinStore,
   adminToken: readAdminToken,
+  itemsMaxAge: readItemsMaxAge,
   log: (line) => console.error(line),
 });
 

@@ -1,16 +1,10 @@
 import { Router } from 'itty-router/Router';
 import { isAuthorized } from './auth';
-import {
-  CACHE_KEYS_TO_CLEAR,
-  ITEMS_CACHE_KEY,
-  cacheAside,
-  clearCache,
-  isValidCachedItems,
-  type Log,
-  type OpenStore,
-} from './cache';
-import { CATALOG_JSON } from './catalog';
+import { cacheAside, clearCache, type Clock, type Log, type OpenStore } from './cache';
 import { describeError } from './describe-error';
+import { cacheControlFor, ifNoneMatchMatches, serverTiming } from './http-caching';
+import { CACHE_KEYS_TO_CLEAR, ITEMS_BODY, ITEMS_CACHE_KEY, ITEMS_ETAG, isCurrentItems } from './items';
+import { checkReadiness } from './readiness';
 import { JSON_CONTENT_TYPE, bytesResponse, errorResponse, noContent, withoutBody } from './responses';
 
 export interface RouterDeps {
@@ -20,7 +14,11 @@ export interface RouterDeps {
    * edge defer reading it until a request actually needs it.
    */
   adminToken: string | (() => string);
+  /** Seconds clients may reuse GET /items without asking again (`items_max_age`); empty or 0: revalidate every time. */
+  itemsMaxAge?: string | (() => string);
   log: Log;
+  /** Times store calls for Server-Timing; defaults to `performance.now`. */
+  clock?: Clock;
 }
 
 /** All the HTTP surface needs: one Web-standard request in, one response out, never a rejection. */
@@ -33,22 +31,39 @@ const CACHE_NOT_CLEARED = 'cache unavailable: the cache was not cleared';
 const HEALTHY = new TextEncoder().encode('{"status":"ok"}');
 
 export function createRouter(deps: RouterDeps): App {
-  const { openStore, adminToken, log } = deps;
+  const { openStore, adminToken, itemsMaxAge = '', log, clock = () => performance.now() } = deps;
   const readAdminToken = typeof adminToken === 'function' ? adminToken : () => adminToken;
+  const readItemsMaxAge = typeof itemsMaxAge === 'function' ? itemsMaxAge : () => itemsMaxAge;
 
-  const serveItems = (): Response => {
+  const itemsCacheControl = (): string => {
+    const { header, problem } = cacheControlFor(readItemsMaxAge());
+    if (problem) log(`items_max_age ignored (${problem}); sending Cache-Control: ${header}`);
+    return header;
+  };
+
+  const serveItems = (request: Request): Response => {
+    // Read before the store: with a large value in the store, calls after the read are the risky ones.
+    const cacheControl = itemsCacheControl();
     // cacheAside absorbs every store failure, so nothing here can turn a cache problem into a 500.
-    const { body, fromCache } = cacheAside({
+    const { body, outcome, storeMs } = cacheAside({
       openStore,
       key: ITEMS_CACHE_KEY,
-      load: () => CATALOG_JSON,
-      isValid: isValidCachedItems,
+      load: () => ITEMS_BODY,
+      isValid: isCurrentItems,
       log,
+      clock,
     });
-    return bytesResponse(200, body, {
-      'content-type': JSON_CONTENT_TYPE,
-      'x-served-from-cache': String(fromCache),
-    });
+    // A hit is byte-identical to ITEMS_BODY (isCurrentItems), so one ETag fits both outcomes.
+    const headers = {
+      etag: ITEMS_ETAG,
+      'cache-control': cacheControl,
+      'server-timing': serverTiming(outcome, storeMs),
+      'x-served-from-cache': String(outcome === 'hit'),
+    };
+    if (ifNoneMatchMatches(request.headers.get('if-none-match'), ITEMS_ETAG)) {
+      return new Response(null, { status: 304, headers });
+    }
+    return bytesResponse(200, body, { 'content-type': JSON_CONTENT_TYPE, ...headers });
   };
 
   const clear = (request: Request): Response => {
@@ -63,6 +78,9 @@ export function createRouter(deps: RouterDeps): App {
   // Probes must not depend on the cache backend being reachable.
   const health = (): Response =>
     bytesResponse(200, HEALTHY, { 'content-type': JSON_CONTENT_TYPE });
+
+  // Touches the store on purpose, for a readiness probe with a timeout (see ./readiness).
+  const ready = (): Response => checkReadiness(openStore, log);
 
   const methodNotAllowed = (allowed: string) => (): Response =>
     errorResponse(405, 'method not allowed', { allow: allowed });
@@ -91,7 +109,10 @@ export function createRouter(deps: RouterDeps): App {
     .all('/cache', methodNotAllowed('DELETE'))
     .get('/healthz', health)
     .head('/healthz', health)
-    .all('/healthz', methodNotAllowed('GET, HEAD'));
+    .all('/healthz', methodNotAllowed('GET, HEAD'))
+    .get('/readyz', ready)
+    .head('/readyz', ready)
+    .all('/readyz', methodNotAllowed('GET, HEAD'));
 
   return { fetch: (request) => router.fetch(request) };
 }

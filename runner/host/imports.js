@@ -8,11 +8,11 @@ import { variablesImport } from './variables.js';
 
 /**
  * @param {{ allowedLabels: string[], backendFor: Parameters<typeof keyValueImport>[0]['backendFor'],
- *   variables: Map<string, string> }} component
+ *   variables: Map<string, string>, logs?: Parameters<typeof systemImports>[0] }} component
  */
-export function hostImports({ allowedLabels, backendFor, variables }) {
+export function hostImports({ allowedLabels, backendFor, variables, logs }) {
   return {
-    ...systemImports,
+    ...systemImports(logs),
     'wasi:io/error': { Error: IoError },
     'wasi:io/poll': { Pollable, poll },
     'wasi:io/streams': { InputStream, OutputStream },

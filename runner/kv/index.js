@@ -9,6 +9,7 @@
  *     exists(key: string): boolean
  *     getKeys(): string[]
  *     close(): void
+ *     afterOpen?(): void   (on every store open; Redis sends PING as Spin does)
  *
  * and reports failures as {@link KvBackendError} (short message, no secrets),
  * which the host maps to `error::other(message)`.
@@ -38,6 +39,7 @@ export { SqliteBackend, SPIN_KV_SCHEMA } from './sqlite.js';
  * @property {(key: string) => boolean} exists
  * @property {() => string[]} getKeys
  * @property {() => void} close
+ * @property {() => void} [afterOpen] called on every store open (Redis: PING)
  */
 
 /**
@@ -103,13 +105,25 @@ export class KvRegistry {
   }
 
   /**
-   * The backend for `label`, opened now if this is the first use.
+   * What a component's `store.open(label)` does: the backend for `label` (opened on first use and
+   * then shared), plus what the backend does on every open (Redis: Spin's `PING`).
    * @param {string} label
    * @returns {KvBackend | null} `null` when no such store is configured
    *   (the host maps that to `error::no-such-store`)
    * @throws {KvBackendError} when the backend cannot be opened
    */
   open(label) {
+    const backend = this.backend(label);
+    backend?.afterOpen?.();
+    return backend;
+  }
+
+  /**
+   * The backend for `label`, opened now if this is the first use, without the per-open work.
+   * @param {string} label
+   * @returns {KvBackend | null}
+   */
+  backend(label) {
     const existing = this.#open.get(label);
     if (existing) return existing;
     const spec = this.#stores.get(label);
@@ -119,9 +133,9 @@ export class KvRegistry {
     return backend;
   }
 
-  /** Opens every configured store now (e.g. at startup, to log problems early). */
+  /** Opens every configured backend now (e.g. at startup, to report problems early). */
   openAll() {
-    for (const label of this.#stores.keys()) this.open(label);
+    for (const label of this.#stores.keys()) this.backend(label);
   }
 
   /** Closes every opened backend (they can be reopened by a later `open`). */

@@ -1,12 +1,13 @@
 /**
- * Worker thread that owns the node-redis client of one {@link RedisBackend}.
+ * Worker thread that owns the node-redis client of one {@link RedisBackend} in the
+ * protective mode (`--kv-timeout`; not Spin's behaviour: see redis-manager-worker.js).
  *
  * Protocol (see redis.js for the calling side):
  *  - `workerData = { port, ctl, target, options }`: `port` is this side of a
  *    MessageChannel, `ctl` an Int32Array on a SharedArrayBuffer, `target` the
  *    parsed URL (see parseRedisUrl) and `options` the connection tunables.
  *  - requests arrive on `port`: `{ id, op, key?, value?, deadline }` where `op` is
- *    get | set | delete | exists | keys and `deadline` is an epoch-ms time after
+ *    ping | get | set | delete | exists | keys and `deadline` is an epoch-ms time after
  *    which the caller has given up.
  *  - every message posted back on `port` is followed by `Atomics.add(ctl[SEQ])`
  *    and `Atomics.notify`, which wakes the caller blocked in `Atomics.wait`:
@@ -30,6 +31,7 @@
  * Never logs or posts the password.
  */
 
+import { createSecureContext } from 'node:tls';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createClient, ErrorReply, RESP_TYPES } from 'redis';
 
@@ -39,6 +41,8 @@ const { SEQ, ABANDONED, STATE: STATE_SLOT } = CTL;
 
 /** @type {{ port: import('node:worker_threads').MessagePort, ctl: Int32Array, target: any, options: any }} */
 const { port, ctl, target, options } = workerData;
+// Parsed once: the trust store holds hundreds of certificates.
+const secureContext = target.tls ? createSecureContext(options.ca ? { ca: options.ca } : {}) : undefined;
 const { timeoutMs, connectTimeoutMs, reconnectMaxDelayMs } = options;
 const TIMED_OUT = `redis timed out after ${timeoutMs} ms`;
 
@@ -160,7 +164,7 @@ function connect() {
       host: target.host,
       port: target.port,
       tls: target.tls,
-      ...(target.tls ? { rejectUnauthorized: !target.insecure } : {}),
+      ...(target.tls ? { rejectUnauthorized: !target.insecure, secureContext } : {}),
       connectTimeout: connectTimeoutMs,
       reconnectStrategy: (retries) => backoff(retries),
     },
@@ -311,6 +315,9 @@ function failed(req, err) {
 /** @param {any} c @param {any} req */
 async function execute(c, req) {
   switch (req.op) {
+    case 'ping':
+      await c.sendCommand(['PING']);
+      return undefined;
     case 'get':
       return c.sendCommand(['GET', req.key], BUFFER_REPLIES);
     case 'exists':

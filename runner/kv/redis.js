@@ -1,29 +1,25 @@
 /**
  * Redis key-value backend with a synchronous API, compatible with Spin's
- * `type = "redis"` store: plain `GET` / `SET` / `DEL` / `EXISTS` / `KEYS *`, no
- * key prefix, the database selected by the URL path.
+ * `type = "redis"` store: `PING` on every store open, then plain `GET` / `SET` /
+ * `DEL` / `EXISTS` / `KEYS *`, no key prefix, the database selected by the URL path.
  *
  * The WIT host calls are synchronous, so the node-redis client lives in a worker
- * thread (`redis-worker.js`). Each operation is posted to the worker over a
- * `MessageChannel`; the calling thread then blocks with `Atomics.wait` on a
- * shared counter (bounded by `timeoutMs`) and picks the reply up with
- * `receiveMessageOnPort`. Replies carry the request id, so a late reply is
- * dropped and can never be taken for the answer to a later request.
+ * thread. Each operation is posted to the worker over a `MessageChannel`; the
+ * calling thread then blocks with `Atomics.wait` on a shared counter and picks the
+ * reply up with `receiveMessageOnPort`. Replies carry the request id, so a late
+ * reply is dropped and can never be taken for the answer to a later request.
  *
- * Failure behaviour (the app fails open: every failure is a fast
- * `KvBackendError`, never a hang):
- *  - the backend constructs even when Redis is unreachable; connecting goes on
- *    in the background with a capped exponential backoff;
- *  - an operation issued while disconnected fails at once (no offline queue);
- *  - an operation that gets no reply within `timeoutMs` fails; the worker then
- *    drops that connection and reconnects, so nothing queued behind it on the
- *    stalled connection is ever sent;
- *  - commands are exactly Spin's (plain `SET`/`DEL`, no transactions), so a write
- *    that already reached a stalled server is applied when it wakes up, as it
- *    would be under Spin; nothing issued after the timeout is ever sent;
- *  - after `breakerThreshold` consecutive failures the backend stops trying for
- *    `breakerCoolOffMs` and fails instantly; then one call is let through, and a
- *    success closes the breaker.
+ * Two behaviours:
+ *  - by default, Spin's (redis-manager-worker.js): one connection manager with
+ *    redis-rs's defaults, created by the first store open; no operation timeout, so
+ *    a stalled Redis stalls the request, and an unreachable one fails it only after
+ *    the reconnection attempts (minutes);
+ *  - with `timeoutMs` (the runner's `--kv-timeout`, not Spin's behaviour;
+ *    redis-worker.js): connecting starts at once and goes on in the background; an
+ *    operation fails at once while disconnected, after `timeoutMs` without a reply,
+ *    and instantly for `breakerCoolOffMs` after `breakerThreshold` consecutive
+ *    failures (a circuit breaker). Commands are still exactly Spin's, so a write
+ *    that reached a stalled server is applied when it wakes up.
  *
  * Nothing here ever logs or throws the password or the URL's userinfo.
  *
@@ -33,6 +29,7 @@
 import { MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { KvBackendError, redactSecrets } from './errors.js';
 import { CTL, STATE } from './redis-protocol.js';
+import { opensslTrust } from './tls-trust.js';
 
 
 /** Thrown by {@link parseRedisUrl}; the message never quotes the URL. */
@@ -129,8 +126,9 @@ export function redactRedisUrl(url) {
 /**
  * @typedef {object} RedisBackendOptions
  * @property {string} [label='default'] store label, used in log lines only
- * @property {number} [timeoutMs=250] per-operation timeout (the calling thread
- *   never blocks longer than this for one operation)
+ * @property {number | null} [timeoutMs=null] per-operation timeout (the calling
+ *   thread never blocks longer than this for one operation) and with it the
+ *   protective behaviour; null: Spin's behaviour (no timeout, no breaker)
  * @property {number} [breakerThreshold=3] consecutive failures that open the breaker
  * @property {number} [breakerCoolOffMs=2000] how long an open breaker fails
  *   instantly before letting one call through
@@ -144,11 +142,15 @@ export function redactRedisUrl(url) {
  *   continues in the background afterwards
  * @property {(line: string) => void} [log=console.error] receives one line per
  *   state change (connected, lost, unreachable, breaker open/closed)
+ * @property {{ retries?: number, firstRetryDelayMs?: number, maxRetryDelayMs?: number }} [reconnect]
+ *   Spin behaviour only: redis-rs's reconnection schedule (6 retries, 1 s, then 60 s, each
+ *   plus up to 100 % jitter); tests shorten it
  */
 
 const DEFAULTS = {
   label: 'default',
-  timeoutMs: 250,
+  /** @type {number | null} */
+  timeoutMs: null,
   breakerThreshold: 3,
   breakerCoolOffMs: 2000,
   connectTimeoutMs: 5000,
@@ -156,7 +158,8 @@ const DEFAULTS = {
   startupWaitMs: 1500,
 };
 
-const WORKER_URL = new URL('./redis-worker.js', import.meta.url);
+const PROTECTIVE_WORKER_URL = new URL('./redis-worker.js', import.meta.url);
+const SPIN_WORKER_URL = new URL('./redis-manager-worker.js', import.meta.url);
 
 /** Synchronous Redis-backed key-value store (see the module comment). */
 export class RedisBackend {
@@ -179,6 +182,9 @@ export class RedisBackend {
   #openUntil = 0;
   #breakerOpen = false;
   #lastReason = '';
+  /** @type {string[] | undefined} */
+  #ca;
+  #spinBehaviour = true;
 
   /**
    * Starts the worker and blocks (at most `startupWaitMs`) for the first
@@ -199,8 +205,29 @@ export class RedisBackend {
     this.#opts = { ...DEFAULTS, ...stripUndefined(rest) };
     this.#log = log ?? ((line) => console.error(line));
     this.#prefix = `kv store "${this.#opts.label}" (${this.#target.display})`;
+    this.#ca = this.#target.tls ? opensslTrust().ca : undefined;
+    this.#spinBehaviour = this.#opts.timeoutMs === null;
     this.#spawn();
-    this.#awaitStartup();
+    // Spin connects on the first store open; the protective mode connects now.
+    if (!this.#spinBehaviour) this.#awaitStartup();
+  }
+
+  /**
+   * What Spin does on every `store.open`: with Spin's behaviour, create the connection on
+   * first use (throwing if that fails after the reconnection attempts), then send a `PING`
+   * whose failure is ignored (spin crates/key-value-redis/src/store.rs, `after_open`).
+   * @throws {KvBackendError} when the first connection cannot be made
+   */
+  afterOpen() {
+    if (this.#spinBehaviour) {
+      this.#call('open');
+      return;
+    }
+    try {
+      this.#call('ping');
+    } catch {
+      // ignored, as Spin ignores a failed PING
+    }
   }
 
   /** `redis[s]://host:port/db`, without credentials. */
@@ -262,15 +289,17 @@ export class RedisBackend {
     const { port1, port2 } = new MessageChannel();
     Atomics.store(this.#ctl, CTL.STATE, STATE.BOOTING);
     Atomics.store(this.#ctl, CTL.ABANDONED, this.#nextId);
-    const worker = new Worker(WORKER_URL, {
+    const worker = new Worker(this.#spinBehaviour ? SPIN_WORKER_URL : PROTECTIVE_WORKER_URL, {
       workerData: {
         port: port2,
         ctl: this.#ctl,
         target: this.#target,
         options: {
+          ca: this.#ca,
           timeoutMs: this.#opts.timeoutMs,
           connectTimeoutMs: this.#opts.connectTimeoutMs,
           reconnectMaxDelayMs: this.#opts.reconnectMaxDelayMs,
+          ...this.#opts.reconnect,
         },
       },
       transferList: [port2],
@@ -351,12 +380,13 @@ export class RedisBackend {
   }
 
   /**
-   * @param {'get'|'set'|'delete'|'exists'|'keys'} op
+   * @param {'open'|'ping'|'get'|'set'|'delete'|'exists'|'keys'} op
    * @param {string} [key]
    * @param {Uint8Array} [value]
    */
   #call(op, key, value) {
     if (this.#closed) throw new KvBackendError('redis store is closed');
+    if (this.#spinBehaviour) return this.#callUntilAnswered(op, key, value);
     const now = performance.now();
     if (this.#failures >= this.#opts.breakerThreshold && now < this.#openUntil) {
       throw new KvBackendError(
@@ -368,20 +398,10 @@ export class RedisBackend {
       this.#spawn();
     }
     const id = ++this.#nextId;
-    const timeoutMs = this.#opts.timeoutMs;
+    const timeoutMs = /** @type {number} */ (this.#opts.timeoutMs);
     const end = now + timeoutMs;
     this.#drain(-1); // discard anything stale before asking
-    /** @type {any} */
-    const req = { id, op, key, deadline: Date.now() + timeoutMs };
-    /** @type {ArrayBuffer[]} */
-    const transfer = [];
-    if (value !== undefined) {
-      // Copy exactly the bytes (the view may be on a large wasm memory).
-      const copy = new Uint8Array(value);
-      req.value = copy;
-      transfer.push(copy.buffer);
-    }
-    /** @type {import('node:worker_threads').MessagePort} */ (this.#port).postMessage(req, transfer);
+    this.#post({ id, op, key, deadline: Date.now() + timeoutMs }, value);
 
     let reply;
     for (;;) {
@@ -407,6 +427,44 @@ export class RedisBackend {
       throw new KvBackendError(this.#redact(reply.message));
     }
     return this.#fail(this.#redact(reply.message));
+  }
+
+  /**
+   * Spin's behaviour: wait for the worker's answer however long it takes.
+   * @param {'open'|'ping'|'get'|'set'|'delete'|'exists'|'keys'} op
+   * @param {string} [key]
+   * @param {Uint8Array} [value]
+   */
+  #callUntilAnswered(op, key, value) {
+    if (this.#workerDead || !this.#worker) {
+      this.#stopWorker();
+      this.#spawn();
+    }
+    const id = ++this.#nextId;
+    this.#drain(-1);
+    this.#post({ id, op, key }, value);
+    for (;;) {
+      const seen = Atomics.load(this.#ctl, CTL.SEQ);
+      const reply = this.#drain(id);
+      if (reply?.ok) return reply.value;
+      if (reply) throw new KvBackendError(this.#redact(reply.message));
+      Atomics.wait(this.#ctl, CTL.SEQ, seen);
+    }
+  }
+
+  /**
+   * @param {any} req
+   * @param {Uint8Array} [value] copied, exactly its bytes (the view may be on a large wasm memory)
+   */
+  #post(req, value) {
+    /** @type {ArrayBuffer[]} */
+    const transfer = [];
+    if (value !== undefined) {
+      const copy = new Uint8Array(value);
+      req.value = copy;
+      transfer.push(copy.buffer);
+    }
+    /** @type {import('node:worker_threads').MessagePort} */ (this.#port).postMessage(req, transfer);
   }
 
   #succeed() {

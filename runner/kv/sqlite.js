@@ -92,9 +92,14 @@ export class SqliteBackend {
    * @returns {Uint8Array | null}
    */
   get(key) {
-    const value = /** @type {Buffer | undefined | null} */ (this.#run(() => this.#stmt.get.get(this.#label, key)));
-    if (value === undefined || value === null) return null;
-    // better-sqlite3 returns a Buffer for BLOBs; expose a plain view on it.
+    const value = /** @type {unknown} */ (this.#run(() => this.#stmt.get.get(this.#label, key)));
+    if (value === undefined) return null;
+    // Spin reads the column with rusqlite as Vec<u8>, which accepts only a BLOB: any other
+    // type is an error for `get` (spin crates/key-value-spin/src/store.rs, `row.get::<_, Vec<u8>>`).
+    if (!Buffer.isBuffer(value)) {
+      // The message Spin's guest gets (rusqlite's Debug form, measured on spin up 4.0.2).
+      throw new KvBackendError(`InvalidColumnType(0, "value", ${columnType(value)})`);
+    }
     return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   }
 
@@ -149,6 +154,14 @@ export class SqliteBackend {
       throw new KvBackendError(`sqlite error: ${messageOf(err)}`, { cause: err });
     }
   }
+}
+
+/** rusqlite's name for the SQLite type better-sqlite3 gave `value` as. @param {unknown} value */
+function columnType(value) {
+  if (value === null) return 'Null';
+  if (typeof value === 'string') return 'Text';
+  if (typeof value === 'bigint' || Number.isInteger(value)) return 'Integer';
+  return 'Real';
 }
 
 /** @param {unknown} err */

@@ -1,11 +1,16 @@
 // wasi:http@0.2.0 types for the incoming-handler world: the host hands the guest a fully buffered
 // request and collects the response it writes. Outgoing HTTP is denied, as Spin does for a
 // component without `allowed_outbound_hosts`.
-import { InputStream, OutputStream, Pollable } from './io.js';
+import { InputStream, IoError, OutputStream, Pollable } from './io.js';
 
 const encoder = new TextEncoder();
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+// The rules of wasmtime's wasi-http `fields` (crates/wasi-http/src/p2/types_impl.rs `HostFields`):
+// names must be HTTP tokens (`HeaderName::from_bytes`), values visible ASCII, space, tab or
+// obs-text (`HeaderValue::from_bytes`), and the hop-by-hop names of DEFAULT_FORBIDDEN_HEADERS
+// (crates/wasi-http/src/lib.rs) are refused with `forbidden`. A name is checked first, then
+// whether it is forbidden, then the values, then whether the fields may change.
 export class Fields {
   /** @param {Array<[string, Uint8Array]>} entries @param {boolean} immutable */
   constructor(entries = [], immutable = false) {
@@ -14,7 +19,10 @@ export class Fields {
     this.immutable = immutable;
   }
   static fromList(entries) {
-    for (const [name] of entries) checkName(name);
+    for (const [name, value] of entries) {
+      checkName(name);
+      checkValue(value);
+    }
     return new Fields(entries);
   }
   get(name) {
@@ -26,16 +34,21 @@ export class Fields {
     return this.list.some(([n]) => n === key);
   }
   set(name, values) {
-    this.mutating(name);
+    checkName(name);
+    values.forEach(checkValue);
+    this.mutable();
     this.drop(name);
     for (const value of values) this.list.push([name.toLowerCase(), value]);
   }
   delete(name) {
-    this.mutating(name);
+    checkName(name);
+    this.mutable();
     this.drop(name);
   }
   append(name, value) {
-    this.mutating(name);
+    checkName(name);
+    checkValue(value);
+    this.mutable();
     this.list.push([name.toLowerCase(), value]);
   }
   entries() {
@@ -44,9 +57,8 @@ export class Fields {
   clone() {
     return new Fields(this.entries());
   }
-  mutating(name) {
+  mutable() {
     if (this.immutable) throw { tag: 'immutable' };
-    checkName(name);
   }
   drop(name) {
     const key = name.toLowerCase();
@@ -54,15 +66,38 @@ export class Fields {
   }
 }
 
+const FORBIDDEN = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization',
+  'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'http2-settings']);
+
 function checkName(name) {
   if (!TOKEN.test(name)) throw { tag: 'invalid-syntax' };
+  if (FORBIDDEN.has(name.toLowerCase())) throw { tag: 'forbidden' };
+}
+
+/** @param {Uint8Array} value */
+function checkValue(value) {
+  for (const byte of value) if ((byte < 0x20 && byte !== 0x09) || byte === 0x7f) throw { tag: 'invalid-syntax' };
+}
+
+/**
+ * The body length a response's headers promise, as wasmtime reads it (crates/wasi-http/src/lib.rs
+ * `get_content_length`): the first content-length value as a u64; undefined when it is not one.
+ * @returns {bigint | null | undefined}
+ */
+function contentLength(fields) {
+  const [first] = fields.get('content-length');
+  if (first === undefined) return null;
+  const text = Buffer.from(first).toString('latin1');
+  if (!/^\+?[0-9]+$/.test(text)) return undefined;
+  const n = BigInt(text);
+  return n < 2n ** 64n ? n : undefined;
 }
 
 const METHODS = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
 
 /**
  * @typedef {{ method: string, pathWithQuery: string, authority: string,
- *   headers: Array<[string, string]>, body: Uint8Array }} BufferedRequest
+ *   headers: Array<[string, Uint8Array | string]>, body: Uint8Array }} BufferedRequest
  */
 export class IncomingRequest {
   /** @param {BufferedRequest} request */
@@ -84,7 +119,7 @@ export class IncomingRequest {
     return this.request.authority;
   }
   headers() {
-    return new Fields(this.request.headers.map(([n, v]) => [n, encoder.encode(v)]), true);
+    return new Fields(this.request.headers.map(([n, v]) => [n, typeof v === 'string' ? encoder.encode(v) : v]), true);
   }
   consume() {
     if (this.consumed) throw undefined;
@@ -135,26 +170,46 @@ export class OutgoingResponse {
   }
   body() {
     if (this.outgoingBody) throw undefined;
-    this.outgoingBody = new OutgoingBody();
+    const expected = contentLength(this.fields);
+    if (expected === undefined) throw undefined; // wasmtime refuses a body for an unreadable content-length
+    this.outgoingBody = new OutgoingBody(expected);
     return this.outgoingBody;
   }
 }
 
+// wasmtime crates/wasi-http/src/p2/body.rs: with a content-length, a write that takes the body
+// past it fails (`WrittenState::update`, the bytes are already queued), and `finish` at any other
+// length fails with HTTP-response-body-size and aborts the body.
 export class OutgoingBody {
-  constructor() {
+  /** @param {bigint | null} [expectedLength] the response's content-length, if it has one */
+  constructor(expectedLength = null) {
     /** @type {Uint8Array[]} */
     this.chunks = [];
     this.stream = null;
     this.finished = false;
+    this.expectedLength = expectedLength;
+    this.written = 0n;
+    /** @type {string | null} why the body was aborted */
+    this.failure = null;
   }
   write() {
     if (this.stream) throw undefined;
-    this.stream = new OutputStream((chunk) => this.chunks.push(chunk));
+    this.stream = new OutputStream((chunk) => {
+      this.chunks.push(chunk);
+      this.written += BigInt(chunk.length);
+      if (this.expectedLength !== null && this.written > this.expectedLength) {
+        throw { tag: 'last-operation-failed', val: new IoError(`body size ${this.written} exceeds content-length ${this.expectedLength}`) };
+      }
+    });
     return this.stream;
   }
   static finish(body) {
-    body.finished = true;
     body.stream?.close();
+    if (body.expectedLength !== null && body.written !== body.expectedLength) {
+      body.failure = `body of ${body.written} bytes finished against content-length ${body.expectedLength}`;
+      throw { tag: 'HTTP-response-body-size', val: body.written };
+    }
+    body.finished = true;
   }
 }
 

@@ -1,11 +1,14 @@
 // wasi:cli, wasi:clocks, wasi:random and wasi:filesystem@0.2.0 as a Spin component sees them:
-// stdio goes to the runner's own stdout/stderr, there is no terminal, and no directory is
-// preopened (the guest gets no filesystem).
+// stdio goes to the runner's own stdout/stderr (and, as `spin up` does, to log files), there is
+// no terminal, and no directory is preopened (the guest gets no filesystem).
 import { randomFillSync } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { InputStream, OutputStream, Pollable, monotonicNow } from './io.js';
 
-const toFd = (fd) => new OutputStream((chunk) => writeSync(fd, chunk));
+/** @param {number[]} fds every chunk goes to each of these */
+const toFds = (fds) => new OutputStream((chunk) => {
+  for (const fd of fds) writeSync(fd, chunk);
+});
 
 class TerminalInput {}
 class TerminalOutput {}
@@ -34,10 +37,14 @@ function randomBytes(len) {
   return bytes;
 }
 
-export const systemImports = {
+/**
+ * @param {{ stdoutLog?: number, stderrLog?: number }} [logs] file descriptors that also receive
+ *   the guest's stdout / stderr (`spin up` writes `.spin/logs/<component>_stdout.txt` / `_stderr.txt`)
+ */
+export const systemImports = ({ stdoutLog, stderrLog } = {}) => ({
   'wasi:cli/stdin': { getStdin: () => new InputStream() },
-  'wasi:cli/stdout': { getStdout: () => toFd(1) },
-  'wasi:cli/stderr': { getStderr: () => toFd(2) },
+  'wasi:cli/stdout': { getStdout: () => toFds(stdoutLog === undefined ? [1] : [1, stdoutLog]) },
+  'wasi:cli/stderr': { getStderr: () => toFds(stderrLog === undefined ? [2] : [2, stderrLog]) },
   'wasi:cli/terminal-input': { TerminalInput },
   'wasi:cli/terminal-output': { TerminalOutput },
   'wasi:cli/terminal-stdin': { getTerminalStdin: () => undefined },
@@ -62,4 +69,4 @@ export const systemImports = {
   },
   'wasi:filesystem/preopens': { getDirectories: () => [] },
   'wasi:filesystem/types': { Descriptor, filesystemErrorCode: () => undefined },
-};
+});

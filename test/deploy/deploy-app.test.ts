@@ -154,7 +154,10 @@ describe('deploy/deploy-app.sh --mode secret (default)', () => {
     expect(spec.variables).toEqual([{ name: 'cache_admin_token', valueFrom: { secretKeyRef: { name: SECRET_NAME, key: 'cache-admin-token' } } }]);
     expect(Object.keys(spec.podAnnotations as Obj)).toEqual(['cache-with-az-redis/secret-checksum']);
     expect((spec.podAnnotations as Obj)['cache-with-az-redis/secret-checksum']).toMatch(/^[0-9a-f]{16}$/);
-    expect(spec.checks).toEqual({ liveness: { httpGet: { path: '/healthz' } }, readiness: { httpGet: { path: '/healthz' } } });
+    expect(spec.checks).toEqual({
+      liveness: { httpGet: { path: '/healthz' } },
+      readiness: { httpGet: { path: '/readyz' }, timeoutSeconds: 2, periodSeconds: 10, failureThreshold: 2, successThreshold: 1 },
+    });
     // nothing secret in the SpinApp itself
     expect(appApply.stdin).not.toContain(SECRETS.adminToken);
     expect(appApply.stdin).not.toContain(encodeURIComponent(SECRETS.redisKey));

@@ -1,7 +1,11 @@
 import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KvBackendError, RedisBackend } from '../../runner/kv/index.js';
+import { opensslTrust } from '../../runner/kv/tls-trust.js';
 import { skipUnlessAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
 import { generateTlsFiles, type TlsFiles } from '../support/tls';
 
@@ -11,13 +15,15 @@ const INDEX_URL = new URL('../../runner/kv/index.js', import.meta.url).href;
 const TIMEOUT_MS = 200;
 
 /** Opens the backend in a fresh Node process (NODE_EXTRA_CA_CERTS is read at process start). */
-function childRoundTrip(env: NodeJS.ProcessEnv) {
+function childRoundTrip(env: NodeJS.ProcessEnv, { spinBehaviour = false } = {}) {
+  const options = spinBehaviour ? '{ log: (l) => logs.push(l), reconnect: { retries: 0 } }' : '{ log: (l) => logs.push(l), timeoutMs: 1000 }';
   const code = `
     import { openBackend } from ${JSON.stringify(INDEX_URL)};
     const logs = [];
-    const kv = openBackend({ type: 'redis', url: process.env.KV_URL }, { log: (l) => logs.push(l), timeoutMs: 1000 });
+    const kv = openBackend({ type: 'redis', url: process.env.KV_URL }, ${options});
     let value = null, error = null;
     try {
+      kv.afterOpen();
       kv.set('tls-key', new TextEncoder().encode('over tls'));
       value = new TextDecoder().decode(kv.get('tls-key'));
     } catch (e) { error = e.message; }
@@ -25,7 +31,7 @@ function childRoundTrip(env: NodeJS.ProcessEnv) {
     kv.close();
   `;
   const childEnv = { ...process.env, ...env };
-  if (!env.NODE_EXTRA_CA_CERTS) delete childEnv.NODE_EXTRA_CA_CERTS;
+  for (const name of ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR']) if (!env[name]) delete childEnv[name];
   return new Promise<{ value: string | null; error: string | null; state: string; logs: string[] }>((resolve, reject) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
       env: childEnv,
@@ -94,6 +100,40 @@ describe.skipIf(skip)('Redis backend over TLS (rediss://)', () => {
     expect(result.value).toBeNull();
     expect(result.error).toMatch(/TLS error|certificate/);
     expect(result.logs.join('\n')).toMatch(/redis TLS error: .*certificate/);
+  });
+
+  // Spin's Redis client is redis-rs with native-tls (spin Cargo.lock: native-tls 0.2.12 at v3.6.3,
+  // 0.2.18 at v4.0.2), i.e. OpenSSL on Linux with openssl-probe filling SSL_CERT_FILE / SSL_CERT_DIR
+  // from the system store when unset: the trust is the system store or what those variables name.
+  it('trusts the CA named by SSL_CERT_FILE, as native-tls/OpenSSL does (Spin behaviour)', async () => {
+    const result = await childRoundTrip({ KV_URL: redis.url, SSL_CERT_FILE: tls.caCert }, { spinBehaviour: true });
+    expect(result).toMatchObject({ value: 'over tls', error: null });
+  });
+
+  it('trusts a CA found in SSL_CERT_DIR', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cert-dir-'));
+    try {
+      copyFileSync(tls.caCert, path.join(dir, 'test-ca.pem'));
+      const result = await childRoundTrip({ KV_URL: redis.url, SSL_CERT_DIR: dir }, { spinBehaviour: true });
+      expect(result).toMatchObject({ value: 'over tls', error: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without the CA in the system store or the variables, the first open fails (Spin behaviour)', async () => {
+    const result = await childRoundTrip({ KV_URL: redis.url }, { spinBehaviour: true });
+    expect(result.value).toBeNull();
+    expect(result.error).toMatch(/certificate/);
+  });
+
+  it('the trust is the OpenSSL store, not Node\'s bundled list', () => {
+    const system = opensslTrust({});
+    const withFile = opensslTrust({ SSL_CERT_FILE: tls.caCert });
+    const ca = readFileSync(tls.caCert, 'latin1').trim();
+    expect(system.ca.some((c) => c.trim() === ca)).toBe(false);
+    expect(withFile.ca.some((c) => c.trim() === ca)).toBe(true);
+    expect(withFile.sources[0]).toBe(tls.caCert); // it replaces the probed bundle file; the probed directory stays
   });
 
   it('#insecure skips certificate verification', () => {

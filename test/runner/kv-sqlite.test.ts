@@ -151,6 +151,31 @@ describe('SQLite key-value backend', () => {
     expect(dec(kv.get('x'))).toBe('y');
   });
 
+  // spin v3.6.3 / v4.0.2 crates/key-value-spin/src/store.rs `get` reads the value with rusqlite 0.34
+  // as `row.get::<_, Vec<u8>>(0)`, whose FromSql accepts only a BLOB: a TEXT (or INTEGER, REAL)
+  // row is a `get` error, not bytes. Measured on spin up 4.0.2: a TEXT row under the app's key
+  // makes GET /items fail open (200 from the catalog) and the guest logs
+  // `cache read failed: other: InvalidColumnType(0, "value", Text)`.
+  it('a row whose value is not a BLOB is an error for get, as rusqlite makes it for Spin', () => {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    db.exec(SPIN_CREATE);
+    const insert = db.prepare('INSERT INTO spin_key_value (store, key, value) VALUES (?, ?, ?)');
+    insert.run('default', 'text', '{"id":1}');
+    insert.run('default', 'int', 7);
+    insert.run('default', 'real', 1.5);
+    insert.run('default', 'empty-text', '');
+    db.close();
+    const kv = open();
+    expect(() => kv.get('text')).toThrow(new KvBackendError('InvalidColumnType(0, "value", Text)'));
+    expect(() => kv.get('empty-text')).toThrow('InvalidColumnType(0, "value", Text)');
+    expect(() => kv.get('int')).toThrow('InvalidColumnType(0, "value", Integer)');
+    expect(() => kv.get('real')).toThrow('InvalidColumnType(0, "value", Real)');
+    // exists and getKeys do not read the value, so they still work
+    expect(kv.exists('text')).toBe(true);
+    expect(kv.getKeys().sort()).toEqual(['empty-text', 'int', 'real', 'text']);
+  });
+
   it('sees writes made by another connection to the same file', () => {
     const a = open();
     const b = open();

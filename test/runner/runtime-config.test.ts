@@ -104,9 +104,39 @@ colour = "blue"
     const cfg = loadRuntimeConfig(file, { log: (l) => logs.push(l) });
     expect(cfg.keyValueStores.get('default')).toEqual({ type: 'spin', path: path.join(dir, 'kv.db') });
     expect(logs).toHaveLength(4);
-    expect(logs.join('\n')).toContain('ignoring [sqlite_database]');
+    expect(logs.join('\n')).toContain('ignoring sqlite_database (Spin uses it; this runner does not)');
     expect(logs.join('\n')).toContain('key_value_store.default.colour');
     expect(logs.join('\n')).not.toContain('xyz');
+  });
+
+  // Spin stops at any top-level key no factor consumes (spin v3.6.3 / v4.0.2 crates/factors/src/lib.rs:
+  // `#[error("unused runtime config key(s): {}", keys.join(", "))] RuntimeConfigUnusedKeys`); measured on
+  // spin up 4.0.2: `[key_value_stores.default]` gives `Error: unused runtime config key(s): key_value_stores`.
+  it('refuses unknown top-level keys, naming them, as Spin does (a typo cannot leave the app on SQLite)', () => {
+    const file = write('typo.toml', 'extra = 1\n[key_value_stores.default]\ntype = "redis"\nurl = "redis://h"\n');
+    expect(() => loadRuntimeConfig(file, { log: () => {} })).toThrow(
+      new RuntimeConfigError(`${file}: unused runtime config key(s): extra, key_value_stores`),
+    );
+  });
+
+  it('accepts every top-level key Spin consumes (measured on spin up 4.0.2)', () => {
+    const file = write('all-spin-keys.toml', [
+      'state_dir = ".spin2"', 'log_dir = "logs2"', 'max_instance_memory = 100000000',
+      '[[variables_provider]]', 'type = "env"',
+      '[llm_compute]', 'type = "spin"', '[sqlite_database.default]', 'type = "spin"',
+      '[outbound_networking]', 'block_networks = []',
+      '[[client_tls]]', 'component_ids = ["cache-with-az-redis"]', 'hosts = ["example.com"]',
+      '[outbound_http]', '',
+    ].join('\n'));
+    const logs: string[] = [];
+    expect(() => loadRuntimeConfig(file, { log: (l) => logs.push(l) })).not.toThrow();
+    expect(logs).toHaveLength(9);
+    // `config_provider` is read only without `variables_provider` (spin crates/runtime-config/src/variables.rs);
+    // with both, spin up 4.0.2 says `Error: unused runtime config key(s): config_provider`.
+    const old = write('old-provider.toml', '[[config_provider]]\ntype = "env"\n');
+    expect(() => loadRuntimeConfig(old, { log: () => {} })).not.toThrow();
+    const both = write('both-providers.toml', '[[config_provider]]\ntype = "env"\n[[variables_provider]]\ntype = "env"\n');
+    expect(() => loadRuntimeConfig(both, { log: () => {} })).toThrow(/unused runtime config key\(s\): config_provider$/);
   });
 
   const bad: Array<[string, string, RegExp]> = [

@@ -5,4 +5,8 @@ export const ITEMS_JSON =
 
 export const ITEMS_JSON_LENGTH = 178;
 
-export const ITEMS_KEY = 'items:v1:all';
+// `items:` and the first 16 hex digits of the SHA-256 of ITEMS_JSON.
+export const ITEMS_KEY = 'items:3fe5576b38495813';
+
+// The first 32 hex digits of the SHA-256 of ITEMS_JSON, quoted.
+export const ITEMS_ETAG = '"3fe5576b38495813882981082a040241"';

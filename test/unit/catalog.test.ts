@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CATALOG, CATALOG_JSON, isItemArray, serializeItems } from '../../src/catalog';
+import { CATALOG, CATALOG_JSON, serializeItems } from '../../src/catalog';
 import { decode } from './fakes';
 import { ITEMS_JSON, ITEMS_JSON_LENGTH } from '../support/expected';
 
@@ -27,33 +27,5 @@ describe('catalog', () => {
     expect(decode(serializeItems([{ id: 7, title: 'Café' }]))).toBe('[{"id":7,"title":"Café"}]');
     expect(serializeItems([{ id: 7, title: 'é' }]).byteLength).toBe('[{"id":7,"title":""}]'.length + 2);
     expect(decode(serializeItems([]))).toBe('[]');
-  });
-});
-
-describe('isItemArray', () => {
-  it.each([
-    ['the catalog', JSON.parse(ITEMS_JSON)],
-    ['an empty array', []],
-    ['items with extra fields', [{ id: 1, title: 'x', price: 2 }]],
-  ])('accepts %s', (_name, value) => {
-    expect(isItemArray(value)).toBe(true);
-  });
-
-  it.each([
-    ['null', null],
-    ['an object', { id: 1, title: 'x' }],
-    ['a string', '[]'],
-    ['a number', 1],
-    ['an array of numbers', [1, 2]],
-    ['an array containing null', [null]],
-    ['an array of arrays', [[1, 'x']]],
-    ['an item without title', [{ id: 1 }]],
-    ['an item without id', [{ title: 'x' }]],
-    ['a string id', [{ id: '1', title: 'x' }]],
-    ['a numeric title', [{ id: 1, title: 2 }]],
-    ['a non-finite id', [{ id: Number.NaN, title: 'x' }]],
-    ['one bad item among good ones', [{ id: 1, title: 'x' }, { id: 2 }]],
-  ])('rejects %s', (_name, value) => {
-    expect(isItemArray(value)).toBe(false);
   });
 });

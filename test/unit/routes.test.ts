@@ -2,31 +2,39 @@ import { describe, expect, it } from 'vitest';
 import type { RouterDeps } from '../../src/routes';
 import { createRouter } from '../../src/routes';
 import { ERROR_SHAPES, FailingStore, MemoryStore, failingOpener, logRecorder, opener } from './fakes';
-import { ITEMS_JSON, ITEMS_KEY } from '../support/expected';
+import { ITEMS_ETAG, ITEMS_JSON, ITEMS_KEY } from '../support/expected';
 import { headerList, jsonError, send } from './http';
 
 function setup(store: MemoryStore = new MemoryStore()) {
   const { openStore, opens } = opener(store);
   const { log, lines } = logRecorder();
-  const deps: RouterDeps = { openStore, adminToken: '', log };
+  const deps: RouterDeps = { openStore, adminToken: '', log, clock: () => 0 };
   return { store, opens, lines, deps };
 }
 
-const itemsHeaders = (fromCache: boolean, length = 178) =>
-  headerList({
-    'content-type': 'application/json',
-    'content-length': String(length),
-    'x-served-from-cache': String(fromCache),
-  });
+type Outcome = 'hit' | 'miss' | 'error';
+
+/** The headers every GET /items answer carries (a clock that stands still makes dur 0). */
+const cachingHeaders = (outcome: Outcome, cacheControl = 'no-cache') => ({
+  etag: ITEMS_ETAG,
+  'cache-control': cacheControl,
+  'server-timing': `cache;desc=${outcome};dur=0`,
+  'x-served-from-cache': String(outcome === 'hit'),
+});
+
+const itemsHeaders = (outcome: Outcome) =>
+  headerList({ 'content-type': 'application/json', 'content-length': '178', ...cachingHeaders(outcome) });
+
+const notModifiedHeaders = (outcome: Outcome, cacheControl?: string) => headerList(cachingHeaders(outcome, cacheControl));
 
 describe('GET /items', () => {
-  it('on a miss answers the catalog, stores it under items:v1:all, x-served-from-cache: false', async () => {
+  it('on a miss answers the catalog, stores it under its key, x-served-from-cache: false', async () => {
     const { store, opens, lines, deps } = setup();
 
     const answer = await send(deps, 'GET', '/items');
 
     expect(answer.status).toBe(200);
-    expect(answer.headers).toEqual(itemsHeaders(false));
+    expect(answer.headers).toEqual(itemsHeaders('miss'));
     expect(answer.body).toBe(ITEMS_JSON);
     expect(store.calls).toEqual({ get: 1, set: 1, delete: 0 });
     expect(opens()).toBe(1);
@@ -40,21 +48,42 @@ describe('GET /items', () => {
     const answer = await send(deps, 'GET', '/items');
 
     expect(answer.status).toBe(200);
-    expect(answer.headers).toEqual(itemsHeaders(true));
+    expect(answer.headers).toEqual(itemsHeaders('hit'));
     expect(answer.body).toBe(ITEMS_JSON);
     expect(store.calls).toEqual({ get: 1, set: 0, delete: 0 });
     expect(opens()).toBe(1);
     expect(lines).toEqual([]);
   });
 
-  it('serves a hit verbatim, with the content-length of the stored value', async () => {
-    const cached = '[ {"id":9, "title":"Tea"} ]';
-    const { deps } = setup(new MemoryStore({ [ITEMS_KEY]: cached }));
+  it.each([
+    ['an empty array', '[]'],
+    ['an item array with a duplicate id', ITEMS_JSON.replace('"id":2', '"id":1')],
+    ['another valid item array', '[{"id":9,"title":"Tea"}]'],
+  ])('answers the catalog, not %s found under the key, and replaces it', async (_name, cached) => {
+    const { store, lines, deps } = setup(new MemoryStore({ [ITEMS_KEY]: cached }));
 
     const answer = await send(deps, 'GET', '/items');
 
-    expect(answer.headers).toEqual(itemsHeaders(true, cached.length));
-    expect(answer.body).toBe(cached);
+    expect(answer.status).toBe(200);
+    expect(answer.headers).toEqual(itemsHeaders('miss'));
+    expect(answer.body).toBe(ITEMS_JSON);
+    expect(store.text(ITEMS_KEY)).toBe(ITEMS_JSON);
+    expect(lines).toHaveLength(1);
+  });
+
+  it.each([
+    ['Redis WRONGTYPE', { tag: 'other', val: 'WRONGTYPE: Operation against a key holding the wrong kind of value' }],
+    ['a SQLite TEXT row', { tag: 'other', val: 'InvalidColumnType(0, "value", Text)' }],
+  ])('answers 200 and overwrites the value after %s', async (_name, error) => {
+    const { store, deps } = setup(new FailingStore(['get'], error));
+
+    const answer = await send(deps, 'GET', '/items');
+
+    expect(answer.status).toBe(200);
+    expect(answer.headers).toEqual(itemsHeaders('miss'));
+    expect(answer.body).toBe(ITEMS_JSON);
+    expect(store.calls).toEqual({ get: 1, set: 1, delete: 0 });
+    expect(store.text(ITEMS_KEY)).toBe(ITEMS_JSON);
   });
 
   it('answers a miss then hits from one router instance, with identical bodies', async () => {
@@ -80,18 +109,18 @@ describe('GET /items', () => {
     const answer = await send(deps, 'GET', '/items?x=1&refresh=true');
 
     expect(answer.status).toBe(200);
-    expect(answer.headers).toEqual(itemsHeaders(false));
+    expect(answer.headers).toEqual(itemsHeaders('miss'));
     expect(answer.body).toBe(ITEMS_JSON);
     expect(store.calls).toEqual({ get: 1, set: 1, delete: 0 });
   });
 
-  it('replaces an invalid cached value with the catalog', async () => {
+  it('replaces a cached value that is not JSON with the catalog', async () => {
     const { store, lines, deps } = setup(new MemoryStore({ [ITEMS_KEY]: '{"not":"an array"}' }));
 
     const answer = await send(deps, 'GET', '/items');
 
     expect(answer.status).toBe(200);
-    expect(answer.headers).toEqual(itemsHeaders(false));
+    expect(answer.headers).toEqual(itemsHeaders('miss'));
     expect(answer.body).toBe(ITEMS_JSON);
     expect(store.calls).toEqual({ get: 1, set: 1, delete: 0 });
     expect(store.text(ITEMS_KEY)).toBe(ITEMS_JSON);
@@ -103,10 +132,10 @@ describe('GET /items', () => {
       const { openStore, opens } = failingOpener(error);
       const { log, lines } = logRecorder();
 
-      const answer = await send({ openStore, adminToken: '', log }, 'GET', '/items');
+      const answer = await send({ openStore, adminToken: '', log, clock: () => 0 }, 'GET', '/items');
 
       expect(answer.status).toBe(200);
-      expect(answer.headers).toEqual(itemsHeaders(false));
+      expect(answer.headers).toEqual(itemsHeaders('error'));
       expect(answer.body).toBe(ITEMS_JSON);
       expect(opens()).toBe(1);
       expect(lines).toEqual([`cache open failed: ${described}`]);
@@ -118,7 +147,7 @@ describe('GET /items', () => {
       const answer = await send(deps, 'GET', '/items');
 
       expect(answer.status).toBe(200);
-      expect(answer.headers).toEqual(itemsHeaders(false));
+      expect(answer.headers).toEqual(itemsHeaders('error'));
       expect(answer.body).toBe(ITEMS_JSON);
       expect(store.calls).toEqual({ get: 1, set: 0, delete: 0 });
       expect(lines).toEqual([`cache read failed: ${described}`]);
@@ -130,7 +159,7 @@ describe('GET /items', () => {
       const answer = await send(deps, 'GET', '/items');
 
       expect(answer.status).toBe(200);
-      expect(answer.headers).toEqual(itemsHeaders(false));
+      expect(answer.headers).toEqual(itemsHeaders('error'));
       expect(answer.body).toBe(ITEMS_JSON);
       expect(store.calls).toEqual({ get: 1, set: 1, delete: 0 });
       expect(lines).toEqual([`cache write failed: ${described}`]);
@@ -145,7 +174,7 @@ describe('HEAD /items', () => {
     const answer = await send(deps, 'HEAD', '/items');
 
     expect(answer.status).toBe(200);
-    expect(answer.headers).toEqual(itemsHeaders(false));
+    expect(answer.headers).toEqual(itemsHeaders('miss'));
     expect(answer.bodyIsNull).toBe(true);
     expect(answer.body).toBe('');
     expect(store.calls).toEqual({ get: 1, set: 1, delete: 0 });
@@ -158,7 +187,7 @@ describe('HEAD /items', () => {
     const answer = await send(deps, 'HEAD', '/items');
 
     expect(answer.status).toBe(200);
-    expect(answer.headers).toEqual(itemsHeaders(true));
+    expect(answer.headers).toEqual(itemsHeaders('hit'));
     expect(answer.bodyIsNull).toBe(true);
     expect(store.calls).toEqual({ get: 1, set: 0, delete: 0 });
   });
@@ -167,10 +196,10 @@ describe('HEAD /items', () => {
     const { openStore } = failingOpener({ tag: 'other', val: 'down' });
     const { log, lines } = logRecorder();
 
-    const answer = await send({ openStore, adminToken: '', log }, 'HEAD', '/items');
+    const answer = await send({ openStore, adminToken: '', log, clock: () => 0 }, 'HEAD', '/items');
 
     expect(answer.status).toBe(200);
-    expect(answer.headers).toEqual(itemsHeaders(false));
+    expect(answer.headers).toEqual(itemsHeaders('error'));
     expect(answer.bodyIsNull).toBe(true);
     expect(lines).toEqual(['cache open failed: other: down']);
   });
@@ -208,7 +237,7 @@ describe('DELETE /cache', () => {
     await send(deps, 'DELETE', '/cache?now=1');
     const answer = await send(deps, 'GET', '/items');
 
-    expect(answer.headers).toEqual(itemsHeaders(false));
+    expect(answer.headers).toEqual(itemsHeaders('miss'));
     expect(store.calls).toEqual({ get: 1, set: 1, delete: 1 });
   });
 
