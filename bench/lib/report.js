@@ -296,8 +296,8 @@ export function renderMarkdown(results, { svgName }) {
   p(
     'Latency percentiles are exact (every response time is recorded, not autocannon\'s whole-millisecond histogram)',
     'and exclude the first response on each connection, which is shown apart: autocannon opens all connections at',
-    'once, and while the runner is saturated by the first ones Node accepts and reads the later ones late (the',
-    'request handler is synchronous), so at high concurrency a first response can wait up to about a second.',
+    'once, and while a host is saturated by the first ones it accepts and reads the later ones late (on the runner',
+    'the request handler is synchronous), so at high concurrency a first response can wait up to about a second.',
     'For the repeated GET runs: median across repeats, (min–max) for req/s and p99. DELETE /cache: one run per level.',
     '"errors" counts connection errors, timeouts, non-2xx answers and body mismatches (must be 0). "host RSS max" is',
     'the highest VmRSS of the host (for Spin: `spin up` plus its `spin trigger http` child) sampled every 50 ms during the run(s).',
@@ -436,7 +436,7 @@ export function renderMarkdown(results, { svgName }) {
       `- After SIGCONT: served from the cache again after ${s.recoveredAfterMs === null ? '**more than 15 s (not recovered)**' : `${fmt(s.recoveredAfterMs / 1000, 2)} s`}.`,
       `- GET status codes: ${s.getStatuses.join(', ')} (must all be 200).`,
     );
-    p(mdTable(['phase', 'request', 't since SIGSTOP ms', 'latency ms', 'status', 'x-served-from-cache'], [h.warm, ...h.events.filter((e) => e !== h.warm)].map((e) => [
+    p(mdTable(['phase', 'request', 't since SIGSTOP ms', 'latency ms', 'status', 'x-served-from-cache'], h.events.map((e) => [
       e.phase, `${e.method} ${e.path}`, e.phase === 'before' ? '—' : fmt(e.atMs, 0), ms(e.ms), String(e.status), e.fromCache ?? '—',
     ]), ['l', 'l']));
     if (h.log.length) p('Runner log during this phase:', '', '```', ...h.log.slice(0, 20), '```');
