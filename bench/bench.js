@@ -17,16 +17,17 @@ import { renderConsole, renderMarkdown } from './lib/report.js';
 import { spread, summarize } from './lib/stats.js';
 import { latencySvg } from './lib/svg.js';
 import { componentCoreInfo } from './lib/wasm-info.js';
+import { itemsCacheKey } from './lib/items-key.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BENCH_DIR = path.join(ROOT, 'bench');
 const WORK_DIR = path.join(BENCH_DIR, 'work');
 const BUILD_TIME_FILE = path.join(WORK_DIR, 'build-time.json');
-const ITEMS_KEY = 'items:v1:all';
 /** What GET /items answers (src/catalog.ts) and what the baseline fixture answers too. */
 const CATALOG_BODY =
   '[{"id":1,"title":"Black Coffee"},{"id":2,"title":"Latte"},{"id":3,"title":"Caramel Latte"},'
   + '{"id":4,"title":"Cappuccino"},{"id":5,"title":"Americano"},{"id":6,"title":"Espresso"}]';
+const ITEMS_KEY = itemsCacheKey(CATALOG_BODY);
 
 const say = (line) => process.stderr.write(`[bench] ${line}\n`);
 /** Servers are keyed by host and app: `spin:sqlite`, `runner:baseline`, … */

@@ -10,8 +10,8 @@ import { loadComponent } from '../../runner/component.js';
 import { hostImports } from '../../runner/host/imports.js';
 import { KvRegistry } from '../../runner/kv/index.js';
 import { summarize } from './stats.js';
+import { itemsCacheKey } from './items-key.js';
 
-const ITEMS_KEY = 'items:v1:all';
 
 const options = JSON.parse(process.argv[2]);
 const { wasm, backend: kind, redisUrl, sqliteFile, scenarios, iterations, warmup, kvTimeoutMs = 250 } = options;
@@ -67,6 +67,7 @@ const requestFor = (method, path) => ({
 
 /** What a miss stores, taken from a real miss below, so a primed hit reads exactly what the app wrote. */
 let catalogBytes = new Uint8Array(0);
+let ITEMS_KEY = '';
 
 // `before` runs once before a scenario, `each` before every request (untimed, on the raw backend,
 // so its store calls are not counted as the component's).
@@ -100,6 +101,7 @@ if (registry) {
   registry.open('default').delete(ITEMS_KEY);
   const { response } = once(SCENARIOS.miss);
   catalogBytes = new Uint8Array(response.body);
+  ITEMS_KEY = itemsCacheKey(catalogBytes);
 }
 
 const results = {};
