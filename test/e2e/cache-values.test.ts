@@ -4,8 +4,9 @@
 // why and where the bound comes from), which the last tests pin down together with the way out.
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppDir, makeAppDir } from '../support/app-dir';
-import { HOSTS, type RunningApp, startApp } from '../support/host';
+import type { AppDir } from '../support/app-dir';
+import { serveApp } from '../support/served-app';
+import { HOSTS, type RunningApp } from '../support/host';
 import { type RedisServer, skipUnlessAvailable, startRedisServer } from '../support/redis-server';
 import { type RedisBackedApp, startRedisBackedApp } from '../support/redis-app';
 import { ITEMS_JSON, ITEMS_KEY } from '../support/expected';
@@ -59,17 +60,13 @@ describe.each(HOSTS)('on %s', (host) => {
   describe('with the SQLite store', () => {
     let app: AppDir;
     let server: RunningApp;
+    let stop: () => Promise<void>;
 
     beforeAll(async () => {
-      app = makeAppDir();
-      server = await startApp(host, { args: ['-f', app.manifest] });
+      ({ app, server, stop } = await serveApp(host));
       await (await get('/items')).arrayBuffer(); // creates the file and its table
     });
-
-    afterAll(async () => {
-      await server?.stop();
-      app?.remove();
-    });
+    afterAll(() => stop?.());
 
     const get = (path: string, init?: RequestInit) => fetch(`${server.baseUrl}${path}`, init);
 

@@ -7,9 +7,10 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppDir, makeAppDir } from '../support/app-dir';
+import type { AppDir } from '../support/app-dir';
 import { DIFFERENCES, differs } from '../support/differences';
-import { APP_DIR, HOSTS, type RunningApp, startApp } from '../support/host';
+import { serveApp } from '../support/served-app';
+import { APP_DIR, HOSTS, type RunningApp } from '../support/host';
 
 const HEADING = '## Differences between the runner and Spin';
 
@@ -34,16 +35,10 @@ describe('the README table of runner/Spin differences', () => {
 describe.each(HOSTS)('the differences themselves, on %s', (host) => {
   let app: AppDir;
   let server: RunningApp;
+  let stop: () => Promise<void>;
 
-  beforeAll(async () => {
-    app = makeAppDir();
-    server = await startApp(host, { args: ['-f', app.manifest], cwd: app.dir });
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    app?.remove();
-  });
+  beforeAll(async () => ({ app, server, stop } = await serveApp(host)));
+  afterAll(() => stop?.());
 
   /** Sends `count` requests back to back on one kept-alive connection; per response, whether its
    *  head arrived in a packet of its own, ahead of the body. */

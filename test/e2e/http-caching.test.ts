@@ -2,8 +2,9 @@
 // If-None-Match on hits and misses (GET and HEAD), Cache-Control from the items_max_age variable
 // and Server-Timing naming what the cache did.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppDir, makeAppDir } from '../support/app-dir';
-import { HOSTS, type RunningApp, startApp } from '../support/host';
+import type { AppDir } from '../support/app-dir';
+import { serveApp } from '../support/served-app';
+import { HOSTS, type RunningApp } from '../support/host';
 import { ITEMS_ETAG, ITEMS_JSON } from '../support/expected';
 
 const TIMING = (outcome: string) => new RegExp(`^cache;desc=${outcome};dur=\\d+(\\.\\d{1,3})?$`);
@@ -12,16 +13,10 @@ describe.each(HOSTS)('on %s', (host) => {
   describe('with the default settings', () => {
     let app: AppDir;
     let server: RunningApp;
+    let stop: () => Promise<void>;
 
-    beforeAll(async () => {
-      app = makeAppDir();
-      server = await startApp(host, { args: ['-f', app.manifest] });
-    });
-
-    afterAll(async () => {
-      await server?.stop();
-      app?.remove();
-    });
+    beforeAll(async () => ({ app, server, stop } = await serveApp(host)));
+    afterAll(() => stop?.());
 
     const get = (path: string, init?: RequestInit) => fetch(`${server.baseUrl}${path}`, init);
     const revalidate = (method = 'GET', etag = ITEMS_ETAG) => get('/items', { method, headers: { 'if-none-match': etag } });
@@ -83,16 +78,10 @@ describe.each(HOSTS)('on %s', (host) => {
   ])('with items_max_age=%s', (setting, cacheControl, logged) => {
     let app: AppDir;
     let server: RunningApp;
+    let stop: () => Promise<void>;
 
-    beforeAll(async () => {
-      app = makeAppDir();
-      server = await startApp(host, { args: ['-f', app.manifest, '--variable', `items_max_age=${setting}`] });
-    });
-
-    afterAll(async () => {
-      await server?.stop();
-      app?.remove();
-    });
+    beforeAll(async () => ({ app, server, stop } = await serveApp(host, { args: ['--variable', `items_max_age=${setting}`] })));
+    afterAll(() => stop?.());
 
     it(`sends Cache-Control: ${cacheControl} on 200 and 304`, async () => {
       const ok = await fetch(`${server.baseUrl}/items`);

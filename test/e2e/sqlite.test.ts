@@ -3,23 +3,18 @@
 import net from 'node:net';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppDir, makeAppDir } from '../support/app-dir';
-import { HOSTS, type RunningApp, startApp } from '../support/host';
+import type { AppDir } from '../support/app-dir';
+import { serveApp } from '../support/served-app';
+import { HOSTS, type RunningApp } from '../support/host';
 import { ITEMS_JSON, ITEMS_KEY } from '../support/expected';
 
 describe.each(HOSTS)('on %s', (host) => {
   let app: AppDir;
   let server: RunningApp;
+  let stop: () => Promise<void>;
 
-  beforeAll(async () => {
-    app = makeAppDir();
-    server = await startApp(host, { args: ['-f', app.manifest] });
-  });
-
-  afterAll(async () => {
-    await server?.stop();
-    app?.remove();
-  });
+  beforeAll(async () => ({ app, server, stop } = await serveApp(host)));
+  afterAll(() => stop?.());
 
   const get = (path: string, init?: RequestInit) => fetch(`${server.baseUrl}${path}`, init);
 

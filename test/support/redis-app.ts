@@ -1,15 +1,11 @@
 // The app served against a Redis runtime config, as `spin up --runtime-config-file` runs it.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { type AppDir, makeAppDir } from './app-dir';
-import { type HostName, type RunningApp, type StartOptions, startApp } from './host';
+import type { AppDir } from './app-dir';
+import type { HostName, StartOptions } from './host';
+import { type ServedApp, serveApp } from './served-app';
 
-export interface RedisBackedApp {
-  app: AppDir;
-  server: RunningApp;
-  get(path: string, init?: RequestInit): Promise<Response>;
-  stop(): Promise<void>;
-}
+export type RedisBackedApp = ServedApp;
 
 export function writeRedisRuntimeConfig(app: AppDir, url: string): string {
   const config = path.join(app.dir, 'redis.toml');
@@ -17,26 +13,8 @@ export function writeRedisRuntimeConfig(app: AppDir, url: string): string {
   return config;
 }
 
-export async function startRedisBackedApp(host: HostName, url: string, options: StartOptions = {}): Promise<RedisBackedApp> {
-  const app = makeAppDir();
-  const config = writeRedisRuntimeConfig(app, url);
-  const server = await startApp(host, {
-    ...options,
-    cwd: app.dir,
-    args: ['-f', app.manifest, '--runtime-config-file', config, ...(options.args ?? [])],
-  }).catch((error: unknown) => {
-    app.remove();
-    throw error;
-  });
-  return {
-    app,
-    server,
-    get: (p, init) => fetch(`${server.baseUrl}${p}`, init),
-    stop: async () => {
-      await server.stop();
-      app.remove();
-    },
-  };
+export function startRedisBackedApp(host: HostName, url: string, options: StartOptions = {}): Promise<RedisBackedApp> {
+  return serveApp(host, { ...options, configure: (app) => ['--runtime-config-file', writeRedisRuntimeConfig(app, url)] });
 }
 
 /** Polls until GET /items is served from the cache again (Redis reachable and written to). */
