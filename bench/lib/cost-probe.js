@@ -11,8 +11,6 @@ import { hostImports } from '../../runner/host/imports.js';
 import { KvRegistry } from '../../runner/kv/index.js';
 import { summarize } from './stats.js';
 
-const ITEMS_KEY = 'items:v1:all';
-
 const options = JSON.parse(process.argv[2]);
 const { wasm, backend: kind, redisUrl, sqliteFile, scenarios, iterations, warmup, kvTimeoutMs = 250 } = options;
 
@@ -67,13 +65,15 @@ const requestFor = (method, path) => ({
 
 /** What a miss stores, taken from a real miss below, so a primed hit reads exactly what the app wrote. */
 let catalogBytes = new Uint8Array(0);
+/** The app's cache key: it is named after the catalog's content, so it is read from the store after a miss below. */
+let itemsKey = '';
 
 // `before` runs once before a scenario, `each` before every request (untimed, on the raw backend,
 // so its store calls are not counted as the component's).
 const SCENARIOS = {
   baseline: { request: requestFor('GET', '/items'), status: 200, fromCache: null },
-  hit: { request: requestFor('GET', '/items'), status: 200, fromCache: 'true', before: () => registry.open('default').set(ITEMS_KEY, catalogBytes) },
-  miss: { request: requestFor('GET', '/items'), status: 200, fromCache: 'false', each: () => registry.open('default').delete(ITEMS_KEY) },
+  hit: { request: requestFor('GET', '/items'), status: 200, fromCache: 'true', before: () => registry.open('default').set(itemsKey, catalogBytes) },
+  miss: { request: requestFor('GET', '/items'), status: 200, fromCache: 'false', each: () => registry.open('default').delete(itemsKey) },
   delete: { request: requestFor('DELETE', '/cache'), status: 204, fromCache: null },
 };
 
@@ -97,9 +97,12 @@ function once(scenario) {
 }
 
 if (registry) {
-  registry.open('default').delete(ITEMS_KEY);
+  once(SCENARIOS.delete); // whatever key the app uses, it is gone now
   const { response } = once(SCENARIOS.miss);
   catalogBytes = new Uint8Array(response.body);
+  const keys = registry.open('default').getKeys();
+  if (keys.length !== 1) throw new Error(`expected the app's one key in the store after a miss, found ${keys.length}: ${keys.join(', ')}`);
+  itemsKey = keys[0];
 }
 
 const results = {};
