@@ -283,8 +283,8 @@ export function renderMarkdown(results, { svgName }) {
     p(
       'The same arms as above on both hosts, alternating in one run: Spin ÷ runner per pair of runs of the same repeat,',
       'median (min–max). Throughput ratio > 1 means Spin serves more requests per second; p50 ratio > 1 means Spin answers',
-      'slower at the median. At one connection the Spin SQLite arm is bounded by the client\'s delayed ACK (see the next',
-      'sections and docs/spin-nagle.md), not by work.',
+      'slower at the median. At one connection, a Spin arm whose responses are held back (the "body held back" column',
+      'below, docs/spin-nagle.md) is bounded by the client\'s delayed ACK, not by work.',
     );
     p(mdTable(['connections', 'arm', 'Spin req/s', 'runner req/s', 'throughput Spin ÷ runner', 'Spin p50 ms', 'runner p50 ms', 'p50 Spin ÷ runner'], hr.map((r) => [
       String(r.connections), r.arm.replace('-', ' '), fmt(r.spin.rps.median, 0), fmt(r.runner.rps.median, 0), range(r.throughput, fmtRatio), ms(r.spin.p50.median), ms(r.runner.p50.median), range(r.p50, fmtRatio),
