@@ -10,8 +10,6 @@ import { loadComponent } from '../../runner/component.js';
 import { hostImports } from '../../runner/host/imports.js';
 import { KvRegistry } from '../../runner/kv/index.js';
 import { summarize } from './stats.js';
-import { itemsCacheKey } from './items-key.js';
-
 
 const options = JSON.parse(process.argv[2]);
 const { wasm, backend: kind, redisUrl, sqliteFile, scenarios, iterations, warmup, kvTimeoutMs = 250 } = options;
@@ -67,14 +65,15 @@ const requestFor = (method, path) => ({
 
 /** What a miss stores, taken from a real miss below, so a primed hit reads exactly what the app wrote. */
 let catalogBytes = new Uint8Array(0);
-let ITEMS_KEY = '';
+/** The app's cache key: it is named after the catalog's content, so it is read from the store after a miss below. */
+let itemsKey = '';
 
 // `before` runs once before a scenario, `each` before every request (untimed, on the raw backend,
 // so its store calls are not counted as the component's).
 const SCENARIOS = {
   baseline: { request: requestFor('GET', '/items'), status: 200, fromCache: null },
-  hit: { request: requestFor('GET', '/items'), status: 200, fromCache: 'true', before: () => registry.open('default').set(ITEMS_KEY, catalogBytes) },
-  miss: { request: requestFor('GET', '/items'), status: 200, fromCache: 'false', each: () => registry.open('default').delete(ITEMS_KEY) },
+  hit: { request: requestFor('GET', '/items'), status: 200, fromCache: 'true', before: () => registry.open('default').set(itemsKey, catalogBytes) },
+  miss: { request: requestFor('GET', '/items'), status: 200, fromCache: 'false', each: () => registry.open('default').delete(itemsKey) },
   delete: { request: requestFor('DELETE', '/cache'), status: 204, fromCache: null },
 };
 
@@ -98,10 +97,12 @@ function once(scenario) {
 }
 
 if (registry) {
-  registry.open('default').delete(ITEMS_KEY);
+  once(SCENARIOS.delete); // whatever key the app uses, it is gone now
   const { response } = once(SCENARIOS.miss);
   catalogBytes = new Uint8Array(response.body);
-  ITEMS_KEY = itemsCacheKey(catalogBytes);
+  const keys = registry.open('default').getKeys();
+  if (keys.length !== 1) throw new Error(`expected the app's one key in the store after a miss, found ${keys.length}: ${keys.join(', ')}`);
+  itemsKey = keys[0];
 }
 
 const results = {};

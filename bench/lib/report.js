@@ -223,7 +223,7 @@ export function renderMarkdown(results, { svgName }) {
   }
   if (results.hung) {
     const h = hungSummary(results.hung);
-    bullets.push(`Hung Redis (SIGSTOP), runner only: ${h.slowWhileHung} GET(s) paid the ${results.hung.kvTimeoutMs} ms operation timeout, the next ${h.fastWhileHung} answered in ${ms(h.fastMs.median)} ms from the catalog; GET status codes seen: ${h.getStatuses.join(', ')}; caching resumed ${h.recoveredAfterMs === null ? 'NOT within 15 s' : `${fmt(h.recoveredAfterMs / 1000, 1)} s`} after SIGCONT.`);
+    bullets.push(`Hung Redis (SIGSTOP), runner with \`--kv-timeout ${results.hung.kvTimeoutMs}\` only (Spin and the default runner wait for Redis): ${h.slowWhileHung} GET(s) paid the ${results.hung.kvTimeoutMs} ms operation timeout, the next ${h.fastWhileHung} answered in ${ms(h.fastMs.median)} ms from the catalog; GET status codes seen: ${h.getStatuses.join(', ')}; caching resumed ${h.recoveredAfterMs === null ? 'NOT within 15 s' : `${fmt(h.recoveredAfterMs / 1000, 1)} s`} after SIGCONT.`);
   }
   if (results.preinstantiate) {
     const gap = results.preinstantiate.rows.find((r) => r.pattern === 'idle 10 ms');
@@ -242,7 +242,7 @@ export function renderMarkdown(results, { svgName }) {
       `scenario, divided by ${results.redisOps[results.hosts[0]].hit.n} (the bench's own \`INFO\` calls are excluded). For the miss, the bench deletes the`,
       'key with its own client *before* the first snapshot of each request, so that `DEL` is not counted.',
       '"others" lists any other command seen in the window (e.g. `MULTI`/`EXEC` or `PING`), so nothing is hidden.',
-      'Spin opens a Redis store with a `PING` on every request that opens it; the runner does not.',
+      'Spin sends a `PING` each time a request opens the store; the counts below show what each host sent.',
     );
     const rows = results.hosts.flatMap((host) => ['hit', 'miss', 'delete'].map((s) => {
       const r = results.redisOps[host][s];
@@ -283,8 +283,8 @@ export function renderMarkdown(results, { svgName }) {
     p(
       'The same arms as above on both hosts, alternating in one run: Spin ÷ runner per pair of runs of the same repeat,',
       'median (min–max). Throughput ratio > 1 means Spin serves more requests per second; p50 ratio > 1 means Spin answers',
-      'slower at the median. At one connection the Spin SQLite arm is bounded by the client\'s delayed ACK (see the next',
-      'sections and docs/spin-nagle.md), not by work.',
+      'slower at the median. At one connection, a Spin arm whose responses are held back (the "body held back" column',
+      'below, docs/spin-nagle.md) is bounded by the client\'s delayed ACK, not by work.',
     );
     p(mdTable(['connections', 'arm', 'Spin req/s', 'runner req/s', 'throughput Spin ÷ runner', 'Spin p50 ms', 'runner p50 ms', 'p50 Spin ÷ runner'], hr.map((r) => [
       String(r.connections), r.arm.replace('-', ' '), fmt(r.spin.rps.median, 0), fmt(r.runner.rps.median, 0), range(r.throughput, fmtRatio), ms(r.spin.p50.median), ms(r.runner.p50.median), range(r.p50, fmtRatio),
@@ -415,9 +415,10 @@ export function renderMarkdown(results, { svgName }) {
   if (results.hung) {
     const h = results.hung;
     const s = hungSummary(h);
-    p('## Hung Redis (SIGSTOP / SIGCONT), runner only');
+    p(`## Hung Redis (SIGSTOP / SIGCONT), runner with --kv-timeout ${h.kvTimeoutMs} only`);
     p(
-      `The runner for the Redis store runs with its defaults: ${h.kvTimeoutMs} ms per operation, breaker opens after ${h.breaker.threshold}`,
+      'Under Spin, and under the runner by default, a paused Redis stalls the requests that use it until it resumes. The runner',
+      `has an opt-in protective mode, timed here: \`--kv-timeout ${h.kvTimeoutMs}\` (${h.kvTimeoutMs} ms per operation), breaker opens after ${h.breaker.threshold}`,
       `consecutive failures for ${h.breaker.coolOffMs} ms, then lets one trial through. The bench SIGSTOPs its redis-server (the`,
       `kernel still accepts connections, nothing is answered), sends sequential requests, waits ${fmt(h.waitedMs / 1000, 1)} s (the cool-off + 0.3 s), sends three more,`,
       'then SIGCONTs it and sends a GET every 100 ms until one is served from the cache again.',
