@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench`: see bench/lib/args.js for the flags and bench/results.md for what is measured.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,8 @@ const BUILD_TIME_FILE = path.join(WORK_DIR, 'build-time.json');
 const CATALOG_BODY =
   '[{"id":1,"title":"Black Coffee"},{"id":2,"title":"Latte"},{"id":3,"title":"Caramel Latte"},'
   + '{"id":4,"title":"Cappuccino"},{"id":5,"title":"Americano"},{"id":6,"title":"Espresso"}]';
+/** Its strong ETag, as src/http-caching.ts derives it: the first 128 bits of the body's SHA-256. */
+const ITEMS_ETAG = `"${createHash('sha256').update(CATALOG_BODY).digest('hex').slice(0, 32)}"`;
 
 /** The runner's opt-in Redis operation timeout used for the hung-Redis phase (not Spin's behaviour). */
 const HUNG_KV_TIMEOUT_MS = 250;
@@ -295,6 +298,8 @@ async function sequentialLatency(servers, hosts, backends, options) {
     { host, app: 'baseline', name: 'baseline (no store)' },
     ...backends.flatMap((b) => [
       { host, app: b, name: `${b} hit`, expect: 'true' },
+      // A client revalidating its copy: the same hit, answered 304 with no body.
+      { host, app: b, name: `${b} hit, 304`, expect: 'true', headers: { 'if-none-match': ITEMS_ETAG }, status: 304 },
       { host, app: b, name: `${b} miss`, expect: 'false', wipe: true },
       { host, app: b, name: `${b} DELETE /cache`, method: 'DELETE', path: '/cache', status: 204 },
     ]),
@@ -308,7 +313,7 @@ async function sequentialLatency(servers, hosts, backends, options) {
   const warm = Math.min(20, options.requests);
   for (const s of scenarios) {
     const k = key(s.host, s.app);
-    for (let i = 0; i < warm; i++) await request(servers[k].baseUrl, { agent: agents[k], method: s.method, path: s.path });
+    for (let i = 0; i < warm; i++) await request(servers[k].baseUrl, { agent: agents[k], method: s.method, path: s.path, headers: s.headers });
   }
   for (let round = 0; round < rounds; round++) {
     const share = Math.floor(options.requests / rounds) + (round < options.requests % rounds ? 1 : 0);
@@ -319,7 +324,7 @@ async function sequentialLatency(servers, hosts, backends, options) {
       if (s.expect === 'true') await request(url, { agent }); // make sure the cache is warm
       for (let i = 0; i < share; i++) {
         if (s.wipe) await request(url, { agent, method: 'DELETE', path: '/cache' });
-        const res = await request(url, { agent, method: s.method, path: s.path });
+        const res = await request(url, { agent, method: s.method, path: s.path, headers: s.headers });
         samples[s.key].push(res.ms);
         if (res.bodyWaitMs >= HELD_BACK_MS) held[s.key]++;
         if (res.status !== (s.status ?? 200) || (s.expect && fromCache(res) !== s.expect)) wrong[s.key]++;

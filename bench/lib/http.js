@@ -15,15 +15,15 @@ export function keepAliveAgent() {
 
 /**
  * @param {string} baseUrl
- * @param {{ method?: string, path?: string, agent?: http.Agent, timeoutMs?: number }} [options]
+ * @param {{ method?: string, path?: string, headers?: Record<string, string>, agent?: http.Agent, timeoutMs?: number }} [options]
  * @returns {Promise<{ status: number, headers: http.IncomingHttpHeaders, body: Buffer, ms: number, bodyWaitMs: number }>}
  *   `bodyWaitMs`: from the parsed response head to the end of the body. Near 0 when head and body
  *   arrive together; about the client's delayed-ACK timer when the server's Nagle held the body back.
  */
-export function request(baseUrl, { method = 'GET', path = '/items', agent, timeoutMs = 10_000 } = {}) {
+export function request(baseUrl, { method = 'GET', path = '/items', headers, agent, timeoutMs = 10_000 } = {}) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = http.request(new URL(path, baseUrl), { method, agent }, (res) => {
+    const req = http.request(new URL(path, baseUrl), { method, headers, agent }, (res) => {
       const head = performance.now();
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
