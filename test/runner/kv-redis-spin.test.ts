@@ -8,33 +8,14 @@
 //   ExponentialBuilder: 1 s, then ×100 capped at 60 s, plus jitter), so nothing times out: a
 //   paused Redis stalls the operation until it resumes, and a dead one fails it only after the
 //   reconnection attempts. Tests shorten those attempts through the backend's `reconnect` option.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KvBackendError, KvRegistry, RedisBackend } from '../../runner/kv/index.js';
 import { freePort, skipUnlessAvailable, startRedisServer, type RedisServer } from '../support/redis-server';
+import { runNode } from '../support/run-node';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
 const INDEX_URL = new URL('../../runner/kv/index.js', import.meta.url).href;
-
-/** Runs an ES module snippet in a fresh Node process (a blocked Atomics.wait must not block the test). */
-function runNode(code: string, timeoutMs: number) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const skip = skipUnlessAvailable('redis-server');
 if (skip) it.skip('Redis backend tests need redis-server (not installed)', () => {});
@@ -91,7 +72,7 @@ describe.skipIf(skip)('Redis store with Spin behaviour (the default)', () => {
         const value = new TextDecoder().decode(kv.get('paused'));
         console.log(JSON.stringify({ value, ms: Math.round(performance.now() - t0) }));
         kv.close();
-      `, 30_000);
+      `, { timeoutMs: 30_000 });
       // The protective mode would have given up long before this (its timeouts are milliseconds).
       await new Promise((r) => setTimeout(r, 3000));
     } finally {

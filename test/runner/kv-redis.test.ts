@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KvBackendError, RedisBackend, openBackend } from '../../runner/kv/index.js';
 import {
@@ -9,6 +7,7 @@ import {
   startRedisServer,
   type RedisServer,
 } from '../support/redis-server';
+import { runNode } from '../support/run-node';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b));
@@ -41,26 +40,6 @@ async function eventually<T>(fn: () => T, withinMs = 5000): Promise<T> {
       await sleep(25);
     }
   }
-}
-
-/** Runs an ES module snippet in a fresh Node process. */
-function runNode(code: string, env: NodeJS.ProcessEnv, timeoutMs = 10_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string; ms: number }>((resolve) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-      env: { ...process.env, ...env },
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: performance.now() - t0 });
-    });
-  });
 }
 
 const skip = skipUnlessAvailable('redis-server');
@@ -205,7 +184,7 @@ describe.skipIf(skip)('Redis key-value backend', () => {
       ${close ? 'kv.close();' : ''}
     `;
     for (const close of [true, false]) {
-      const r = await runNode(code(close), { KV_URL: redis.url }, 10_000);
+      const r = await runNode(code(close), { env: { KV_URL: redis.url }, timeoutMs: 10_000 });
       expect(r.stdout.trim()).toBe('x');
       expect(r.code).toBe(0);
       expect(r.ms).toBeLessThan(5_000);
