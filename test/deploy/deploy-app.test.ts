@@ -1,15 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, SECRETS, commandLines, createSandbox, findCall, findLeaks, hasTool, indexOfCall, type Call, type Sandbox } from './fakes';
+import { REPO_ROOT, SECRETS, commandLines, createDeploySandbox, DEPLOY_REDIS_URL, DEPLOY_REGISTRY, findCall, findLeaks, hasTool, indexOfCall, type Call, type Sandbox } from './fakes';
 
 const SCRIPT = 'deploy-app.sh';
-const REGISTRY = 'acrcwartest01.azurecr.io';
+const REGISTRY = DEPLOY_REGISTRY;
 const IMAGE = `${REGISTRY}/cache-with-az-redis:t1`;
 const SECRET_NAME = 'cache-with-az-redis-secrets';
-const REDIS_URL = `rediss://:${encodeURIComponent(SECRETS.redisKey)}@rediscwartest01.westeurope.redis.azure.net:10000`;
+const REDIS_URL = DEPLOY_REDIS_URL;
 const CTX = 'aks-cache-with-az-redis';
 const APPLY_ARGS = ['--context', CTX, 'apply', '--server-side', '--field-manager=cache-with-az-redis', '--namespace', 'default', '-f', '-'];
 
@@ -89,13 +88,7 @@ let sb: Sandbox;
 let configFile: string;
 let tokenFile: string;
 beforeEach(() => {
-  sb = createSandbox();
-  configFile = join(sb.root, 'azure.rendered.toml');
-  writeFileSync(configFile, `[key_value_store.default]\ntype = "redis"\nurl = "${REDIS_URL}"\n`, { mode: 0o600 });
-  const dir = join(sb.home, '.config', 'cache-with-az-redis');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  tokenFile = join(dir, 'acrcwartest01-push-token');
-  writeFileSync(tokenFile, `${SECRETS.registryPassword}\n`, { mode: 0o600 });
+  ({ sb, configFile, tokenFile } = createDeploySandbox());
 });
 afterEach(() => sb.cleanup());
 

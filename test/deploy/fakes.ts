@@ -378,3 +378,21 @@ export function flagValue(call: Call | undefined, flag: string): string | undefi
   const i = call.args.indexOf(flag);
   return i === -1 ? undefined : call.args[i + 1];
 }
+
+export const DEPLOY_REGISTRY = 'acrcwartest01.azurecr.io';
+export const DEPLOY_REDIS_URL = `rediss://:${encodeURIComponent(SECRETS.redisKey)}@rediscwartest01.westeurope.redis.azure.net:10000`;
+
+/**
+ * A sandbox as deploy-app.sh expects it after provisioning and rendering: a rendered runtime
+ * config and the registry token file, written the way `az … -o tsv` writes it (trailing newline).
+ */
+export function createDeploySandbox(): { sb: Sandbox; configFile: string; tokenFile: string } {
+  const sb = createSandbox();
+  const configFile = join(sb.root, 'azure.rendered.toml');
+  writeFileSync(configFile, `[key_value_store.default]\ntype = "redis"\nurl = "${DEPLOY_REDIS_URL}"\n`, { mode: 0o600 });
+  const dir = join(sb.home, '.config', 'cache-with-az-redis');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tokenFile = join(dir, 'acrcwartest01-push-token');
+  writeFileSync(tokenFile, `${SECRETS.registryPassword}\n`, { mode: 0o600 });
+  return { sb, configFile, tokenFile };
+}
