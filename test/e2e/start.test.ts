@@ -1,6 +1,6 @@
 // `npm start` builds the component only when it is missing or older than what its build watches
-// (spin.toml's `watch` globs), then serves it.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+// (spin.toml's `watch` globs), then serves it; `npm start -- --help` prints the options at once.
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -68,5 +68,15 @@ describe('npm start', () => {
     const { code, stderr } = await runRunnerToExit([], { script: START, cwd: dir });
     expect(code).toBe(1);
     expect(stderr).toContain('`node build.cjs` failed');
+  });
+
+  it.each(['--help', '-h'])('prints the usage for %s without building the missing component', async (flag) => {
+    writeApp();
+    const { code, stdout, stderr } = await runRunnerToExit([flag], { script: START, cwd: dir });
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^Usage: npm start -- \[options\]/);
+    expect(stdout).toContain('--runtime-config-file FILE');
+    expect(stderr).toBe('');
+    expect(readdirSync(dir).sort()).toEqual(['build.cjs', 'spin.toml', 'src']); // no app.wasm, no builds.log
   });
 });

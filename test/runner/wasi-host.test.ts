@@ -1,20 +1,10 @@
 // The host side of the component's imports, called the way jco's bindings call them: results are
 // returned, WIT errors are thrown as plain `{ tag, val }` objects (a thrown Error would trap).
 import { describe, expect, it } from 'vitest';
+import { bytes, thrown } from '../support/wit-calls';
 import { hostImports } from '../../runner/host/imports.js';
 import { Fields, IncomingRequest, OutgoingBody, OutgoingResponse } from '../../runner/wasi/http.js';
 import { KvBackendError } from '../../runner/kv/index.js';
-
-const bytes = (text: string) => new TextEncoder().encode(text);
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 function imports({ failing = false } = {}) {
   const data = new Map<string, Uint8Array>();

@@ -2,20 +2,10 @@
 // 4.0.2; the same code in both), called the way jco's bindings call the host: results returned,
 // WIT errors thrown as `{ tag, val }`.
 import { describe, expect, it } from 'vitest';
+import { bytes, thrown } from '../support/wit-calls';
 import { Fields, OutgoingBody, OutgoingResponse } from '../../runner/wasi/http.js';
 import { IoError } from '../../runner/wasi/io.js';
 import { isValidAuthority, requestAuthority, requestTarget } from '../../runner/request-target.js';
-
-const bytes = (text: string) => new TextEncoder().encode(text);
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a throw');
-}
 
 // crates/wasi-http/src/lib.rs DEFAULT_FORBIDDEN_HEADERS (the issue's "proxy-*" is exactly these
 // three: proxy-authenticate, proxy-authorization, proxy-connection).
