@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),
     include: ['test/**/*.test.ts'],
-    globalSetup: ['test/support/announce-hosts.ts'],
+    globalSetup: ['test/support/spin-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
   },

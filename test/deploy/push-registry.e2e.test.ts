@@ -1,27 +1,21 @@
-// End to end on real tools: `deploy/deploy-app.sh --push-only` through the real Spin (SPIN_BIN) into
+// End to end on real tools: `deploy/deploy-app.sh --push-only` through the real Spin into
 // a real OCI registry (CNCF distribution, TLS and bcrypt htpasswd on loopback, its CA trusted through
 // SSL_CERT_FILE), with a token file written the way `az ... -o tsv` writes it; then `spin up --from`
 // the pushed reference and the smoke test against it. A wrong password must stop before any upload.
-// Tools: SPIN_BIN, `registry` and `htpasswd` on PATH (.ci/install-registry.sh), openssl, curl.
+// Tools: Spin, `registry` and `htpasswd` on PATH (.ci/install-registry.sh), openssl, curl.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SPIN_BIN, startApp } from '../support/host';
+import { skipWithout, spin, startApp } from '../support/host';
 import { generateTlsFiles, type TlsFiles } from '../support/tls';
-import { BASH, DEPLOY_DIR, REPO_ROOT, hasTool } from './fakes';
+import { BASH, DEPLOY_DIR, REPO_ROOT } from './fakes';
 
 const USER = 'tokenuser';
 const PASSWORD = 'S3cr3t+Pw/=';
-const NEEDED = ['registry', 'htpasswd', 'openssl', 'curl'];
-const missing = NEEDED.filter((t) => !hasTool(t));
 const WASM = join(REPO_ROOT, 'dist', 'cache-with-az-redis.wasm');
-if (SPIN_BIN && missing.length > 0 && process.env.CI) {
-  throw new Error(`SPIN_BIN is set but ${missing.join(', ')} missing: run .ci/install-registry.sh`);
-}
-const enabled = Boolean(SPIN_BIN) && missing.length === 0;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -41,7 +35,7 @@ const stop = (child: ChildProcess | undefined): Promise<void> =>
     child.kill('SIGTERM');
   });
 
-describe.skipIf(!enabled)('deploy-app.sh --push-only against a real registry, then spin up --from', () => {
+describe.skipIf(skipWithout('registry', 'htpasswd', 'openssl', 'curl'))('deploy-app.sh --push-only against a real registry, then spin up --from', () => {
   let root: string;
   let tls: TlsFiles;
   let registry: ChildProcess | undefined;
@@ -95,7 +89,7 @@ describe.skipIf(!enabled)('deploy-app.sh --push-only against a real registry, th
 
     const bin = join(root, 'bin');
     mkdirSync(bin);
-    symlinkSync(SPIN_BIN!, join(bin, 'spin'));
+    symlinkSync(spin(), join(bin, 'spin'));
     const home = join(root, 'home');
     mkdirSync(home);
     env = {
@@ -163,7 +157,7 @@ describe.skipIf(!enabled)('deploy-app.sh --push-only against a real registry, th
     expect(tagStored('crlf-no')).toBe(true);
     const work = mkdtempSync(join(root, 'up-'));
     // spin up --from: the same start-up as every other end-to-end test on Spin, from the registry
-    const app = await startApp('spin', { args: ['--from', ref], cwd: work, env: { ...env, SPIN_VARIABLE_CACHE_ADMIN_TOKEN: '' }, timeoutMs: 180_000 });
+    const app = await startApp({ args: ['--from', ref], cwd: work, env: { ...env, SPIN_VARIABLE_CACHE_ADMIN_TOKEN: '' }, timeoutMs: 180_000 });
     try {
       const smoke = await new Promise<{ code: number | null; out: string }>((resolve) => {
         const child = spawn(process.execPath, [join(DEPLOY_DIR, 'smoke.js'), app.baseUrl], { stdio: ['ignore', 'pipe', 'pipe'] });

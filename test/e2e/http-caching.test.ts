@@ -4,18 +4,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppDir } from '../support/app-dir';
 import { serveApp } from '../support/served-app';
-import { HOSTS, type RunningApp } from '../support/host';
+import { type RunningApp, skipWithout } from '../support/host';
 import { ITEMS_ETAG, ITEMS_JSON } from '../support/expected';
 
 const TIMING = (outcome: string) => new RegExp(`^cache;desc=${outcome};dur=\\d+(\\.\\d{1,3})?$`);
 
-describe.each(HOSTS)('on %s', (host) => {
+describe.skipIf(skipWithout())('GET /items and HTTP caching', () => {
   describe('with the default settings', () => {
     let app: AppDir;
     let server: RunningApp;
     let stop: () => Promise<void>;
 
-    beforeAll(async () => ({ app, server, stop } = await serveApp(host)));
+    beforeAll(async () => ({ app, server, stop } = await serveApp()));
     afterAll(() => stop?.());
 
     const get = (path: string, init?: RequestInit) => fetch(`${server.baseUrl}${path}`, init);
@@ -80,7 +80,7 @@ describe.each(HOSTS)('on %s', (host) => {
     let server: RunningApp;
     let stop: () => Promise<void>;
 
-    beforeAll(async () => ({ app, server, stop } = await serveApp(host, { args: ['--variable', `items_max_age=${setting}`] })));
+    beforeAll(async () => ({ app, server, stop } = await serveApp({ args: ['--variable', `items_max_age=${setting}`] })));
     afterAll(() => stop?.());
 
     it(`sends Cache-Control: ${cacheControl} on 200 and 304`, async () => {
@@ -95,7 +95,7 @@ describe.each(HOSTS)('on %s', (host) => {
     });
 
     it(logged ? 'logs why the value was ignored' : 'logs nothing about it', async () => {
-      // Guest output reaches the host's terminal on both hosts; give it a moment to be flushed.
+      // Guest output reaches Spin's terminal; give it a moment to be flushed.
       await new Promise((resolve) => setTimeout(resolve, 200));
       const output = server.stderr() + server.stdout();
       if (logged) {

@@ -1,13 +1,13 @@
 // rediss:// as Azure Redis is reached: a certificate made by openssl at test time, trusted the way
 // Spin's native-tls (OpenSSL) trusts one — SSL_CERT_FILE — or skipped with #insecure.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOSTS } from '../support/host';
-import { type RedisServer, skipUnlessAvailable, startRedisServer } from '../support/redis-server';
+import { skipWithout } from '../support/host';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
 import { type RedisBackedApp, startRedisBackedApp } from '../support/redis-app';
 import { type TlsFiles, generateTlsFiles } from '../support/tls';
 import { ITEMS_JSON } from '../support/expected';
 
-describe.skipIf(skipUnlessAvailable('redis-server', 'openssl')).each(HOSTS)('Redis over TLS, on %s', (host) => {
+describe.skipIf(skipWithout('redis-server', 'openssl'))('Redis over TLS', () => {
   let tls: TlsFiles;
   let redis: RedisServer;
   let app: RedisBackedApp | undefined;
@@ -24,7 +24,7 @@ describe.skipIf(skipUnlessAvailable('redis-server', 'openssl')).each(HOSTS)('Red
   });
 
   async function flow(url: string, env: NodeJS.ProcessEnv) {
-    app = await startRedisBackedApp(host, url, { env });
+    app = await startRedisBackedApp(url, { env });
     try {
       const first = await app.get('/items');
       const second = await app.get('/items');

@@ -9,15 +9,15 @@
 //   answers at once: a probe on /readyz with a timeout fails, liveness on /healthz does not.
 // Every wait is bounded: a request that Spin would hold for minutes is given up after a few seconds.
 import { existsSync, readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { ITEMS_JSON } from '../support/expected';
 import { guestStderr } from '../support/guest-log';
 import { type AppDir, makeAppDir } from '../support/app-dir';
-import { HOSTS, type RunningApp, SPIN_BIN, startApp } from '../support/host';
+import { type RunningApp, skipWithout, startApp } from '../support/host';
 import { type RedisBackedApp, startRedisBackedApp } from '../support/redis-app';
-import { type RedisServer, freePort, skipUnlessAvailable, startRedisServer } from '../support/redis-server';
+import { type RedisServer, freePort, startRedisServer } from '../support/redis-server';
+import { storedKeys } from '../support/sqlite';
 import { type TcpProxy, startTcpProxy } from '../support/tcp-proxy';
 
 /** The readiness probe exactly as deploy/spinapp.yaml ships it. */
@@ -90,12 +90,7 @@ async function expectProbesWhileStuck(scenario: string, app: RedisBackedApp) {
   expectNoAnswer(note(scenario, `${PROBE_PATH} (probe, ${readinessProbe.timeoutSeconds} s timeout)`, probe));
 }
 
-// Spin only: these pin what Spin does; the runner's own handling of a misbehaving Redis is in redis-faults.test.ts.
-const skip = !SPIN_BIN || skipUnlessAvailable('redis-server');
-
-// Each test starts its own Spin; the first start after a build compiles the component, which takes
-// a minute on a busy 2-core machine unless the global setup (test/support/announce-hosts.ts) did it.
-describe.skipIf(skip)('Redis misbehaving under spin up', { timeout: 120_000 }, () => {
+describe.skipIf(skipWithout('redis-server'))('Redis misbehaving under spin up', { timeout: 120_000 }, () => {
   let redis: RedisServer | undefined;
   let proxy: TcpProxy | undefined;
   let app: RedisBackedApp | undefined;
@@ -107,7 +102,7 @@ describe.skipIf(skip)('Redis misbehaving under spin up', { timeout: 120_000 }, (
       proxy = await startTcpProxy(redis.port);
       url = redis.urlFor().replace(`:${redis.port}/`, `:${proxy.port}/`);
     }
-    app = await startRedisBackedApp('spin', url);
+    app = await startRedisBackedApp(url);
     // Warm: the store is open and the catalog cached, as on a pod that has been serving.
     await request(app, '/items', 30_000);
     const hit = await request(app, '/items', 30_000);
@@ -211,14 +206,14 @@ describe.skipIf(skip)('Redis misbehaving under spin up', { timeout: 120_000 }, (
 
   it('never reachable: GET /items and /readyz get no answer, /healthz does', async () => {
     const port = await freePort();
-    app = await startRedisBackedApp('spin', `redis://127.0.0.1:${port}/0`);
+    app = await startRedisBackedApp(`redis://127.0.0.1:${port}/0`);
     expectNoAnswer(note('never reachable', '/items (client waits 3 s)', await request(app, '/items', NO_ANSWER_WAIT_MS)));
     await expectProbesWhileStuck('never reachable', app);
   });
 });
 
-// The probe path also works where users start: `spin up` on the local SQLite store (and the runner).
-describe.each(HOSTS)('readiness on the SQLite store, on %s', (host) => {
+// The probe path also works where users start: `spin up` on the local SQLite store.
+describe.skipIf(skipWithout('sqlite3'))('readiness on the SQLite store', () => {
   let dir: AppDir | undefined;
   let server: RunningApp | undefined;
 
@@ -229,19 +224,10 @@ describe.each(HOSTS)('readiness on the SQLite store, on %s', (host) => {
 
   it(`answers ${PROBE_PATH} with 200 and writes nothing to the store`, async () => {
     dir = makeAppDir();
-    server = await startApp(host, { args: ['-f', dir.manifest], cwd: dir.dir });
+    server = await startApp({ args: ['-f', dir.manifest], cwd: dir.dir });
     const response = await fetch(`${server.baseUrl}${PROBE_PATH}`, { signal: AbortSignal.timeout(30_000) });
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('{"status":"ready"}');
-    expect(existsSync(dir.sqliteFile) ? sqliteKeys(dir.sqliteFile) : []).toEqual([]);
+    expect(existsSync(dir.sqliteFile) ? storedKeys(dir.sqliteFile) : []).toEqual([]);
   });
 });
-
-function sqliteKeys(file: string): string[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return (db.prepare('SELECT key FROM spin_key_value').all() as Array<{ key: string }>).map((row) => row.key);
-  } finally {
-    db.close();
-  }
-}

@@ -1,10 +1,13 @@
 // `npm start` builds the component only when it is missing or older than what its build watches
-// (spin.toml's `watch` globs), then serves it; `npm start -- --help` prints the options at once.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+// (spin.toml's `watch` globs), then serves it with `spin up` and the arguments it was given.
+// (test/deploy/spin-binary.test.ts covers how it finds or installs Spin, and `--help`.)
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { APP_DIR, START, runRunnerToExit, startRunner } from '../support/runner';
+import { APP_DIR, runToExit, skipWithout, startApp } from '../support/host';
+
+const START = [process.execPath, path.join(APP_DIR, 'deploy', 'start.js')];
 
 let dir: string;
 
@@ -34,12 +37,12 @@ watch = ["src/**/*.ts"]
 const builds = () => readFileSync(path.join(dir, 'builds.log'), 'utf8').split('\n').filter(Boolean).length;
 
 async function startAndStop() {
-  const runner = await startRunner({ script: START, cwd: dir, env: { SPIN_VARIABLE_CACHE_ADMIN_TOKEN: '' } });
+  const app = await startApp({ command: START, cwd: dir });
   try {
-    expect((await fetch(`${runner.baseUrl}/healthz`)).status).toBe(200);
-    return runner.stderr();
+    expect((await fetch(`${app.baseUrl}/healthz`)).status).toBe(200);
+    return app.stderr();
   } finally {
-    await runner.stop();
+    await app.stop();
   }
 }
 
@@ -48,7 +51,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('npm start', () => {
+describe.skipIf(skipWithout())('npm start', () => {
   it('builds a missing component, skips a fresh one, and rebuilds after a watched file changes', async () => {
     writeApp();
     expect(await startAndStop()).toContain('app.wasm is missing');
@@ -65,18 +68,8 @@ describe('npm start', () => {
 
   it('stops with a clear message when the build fails', async () => {
     writeApp('process.exit(3);');
-    const { code, stderr } = await runRunnerToExit([], { script: START, cwd: dir });
+    const { code, stderr } = await runToExit(START, { cwd: dir });
     expect(code).toBe(1);
     expect(stderr).toContain('`node build.cjs` failed');
-  });
-
-  it.each(['--help', '-h'])('prints the usage for %s without building the missing component', async (flag) => {
-    writeApp();
-    const { code, stdout, stderr } = await runRunnerToExit([flag], { script: START, cwd: dir });
-    expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(/^Usage: npm start -- \[options\]/);
-    expect(stdout).toContain('--runtime-config-file FILE');
-    expect(stderr).toBe('');
-    expect(readdirSync(dir).sort()).toEqual(['build.cjs', 'spin.toml', 'src']); // no app.wasm, no builds.log
   });
 });

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { AppDir } from './app-dir';
-import type { HostName, StartOptions } from './host';
+import type { StartOptions } from './host';
 import { type ServedApp, serveApp } from './served-app';
 
 export type RedisBackedApp = ServedApp;
@@ -13,8 +13,8 @@ export function writeRedisRuntimeConfig(app: AppDir, url: string): string {
   return config;
 }
 
-export function startRedisBackedApp(host: HostName, url: string, options: StartOptions = {}): Promise<RedisBackedApp> {
-  return serveApp(host, { ...options, configure: (app) => ['--runtime-config-file', writeRedisRuntimeConfig(app, url)] });
+export function startRedisBackedApp(url: string, options: StartOptions = {}): Promise<RedisBackedApp> {
+  return serveApp({ ...options, configure: (app) => ['--runtime-config-file', writeRedisRuntimeConfig(app, url)] });
 }
 
 /** Polls until GET /items is served from the cache again (Redis reachable and written to). */

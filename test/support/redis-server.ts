@@ -1,10 +1,9 @@
 /**
  * A real, throw-away `redis-server` for tests, on a free loopback port.
  *
- *     import { startRedisServer, skipUnlessAvailable } from '../support/redis-server';
+ *     import { startRedisServer } from '../support/redis-server';
  *
- *     const skip = skipUnlessAvailable('redis-server');   // warns; never skips when CI is set
- *     describe.skipIf(skip)('…', () => {
+ *     describe.skipIf(skipWithout('redis-server'))('…', () => {   // ./host
  *       let redis: RedisServer;
  *       beforeAll(async () => { redis = await startRedisServer(); });
  *       afterAll(() => redis?.stop());
@@ -30,7 +29,7 @@
  * SIGKILLed, so no process is left behind even if a test forgets `stop()`.
  */
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -116,29 +115,6 @@ function installExitHook() {
   });
 }
 
-/** True when `name --version` runs. */
-export function hasBinary(name: string): boolean {
-  const r = spawnSync(name, [name === 'openssl' ? 'version' : '--version'], { stdio: 'ignore' });
-  return !r.error && r.status === 0;
-}
-
-/**
- * Decides whether tests needing these binaries should be skipped.
- * Missing binary: warns and returns true, except when `process.env.CI` is set,
- * where it returns false so the tests run and fail loudly (CI must have them).
- */
-export function skipUnlessAvailable(...binaries: string[]): boolean {
-  const missing = binaries.filter((b) => !hasBinary(b));
-  if (missing.length === 0) return false;
-  const reason = `${missing.join(' and ')} not found on PATH`;
-  if (process.env.CI) {
-    console.error(`[test] ${reason}: CI is set, so the tests that need it will fail instead of being skipped`);
-    return false;
-  }
-  console.warn(`[test] skipping tests: ${reason} (install the Debian package: ${missing.join(' ')})`);
-  return true;
-}
-
 /** A port that was free a moment ago on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -160,9 +136,6 @@ export function makePassword(): string {
 
 /** Starts a redis-server and resolves once it accepts connections. */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
-  if (!hasBinary('redis-server')) {
-    throw new Error('redis-server not found on PATH (install the redis-server package)');
-  }
   installExitHook();
   const host = '127.0.0.1';
   const port = options.port ?? (await freePort());
