@@ -3,8 +3,8 @@
  *
  * Host calls made through the component model do not throw `Error`s: a WIT `result` error
  * arrives as a variant value such as `{ tag: 'other', val: 'connection refused' }` or
- * `{ tag: 'no-such-store' }`, or (with jco-style bindings) as an `Error` whose `payload`
- * holds that variant and whose message is just "[object Object] (see error.payload)".
+ * `{ tag: 'no-such-store' }`, or wrapped in an object (an `Error` with jco-style bindings) whose
+ * `payload` holds that variant and whose message, if any, is just "[object Object] (see error.payload)".
  * Plain `String(e)` would turn both into noise in the logs.
  */
 export function describeError(error: unknown): string {
@@ -12,11 +12,9 @@ export function describeError(error: unknown): string {
 }
 
 function describe(error: unknown): string {
-  if (error instanceof Error) {
-    const payload: unknown = (error as { payload?: unknown }).payload;
-    if (payload !== undefined) return describe(payload);
-    return error.message || error.name;
-  }
+  const payload = typeof error === 'object' && error !== null ? (error as { payload?: unknown }).payload : undefined;
+  if (payload !== undefined) return describe(payload);
+  if (error instanceof Error) return error.message || error.name;
   if (typeof error === 'string') return error || 'empty error';
   if (isVariant(error)) {
     return error.val === undefined ? error.tag : `${error.tag}: ${describe(error.val)}`;

@@ -1,5 +1,4 @@
 // Spin entry point: wiring only. Everything with behaviour lives in modules that tests can load in Node.
-import './heap-reserve';
 import { Kv, Variables } from '@fermyon/spin-sdk';
 import type { Store } from './cache';
 import { createRouter } from './routes';

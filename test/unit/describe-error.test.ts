@@ -27,6 +27,11 @@ describe('describeError', () => {
     expect(describeError(wrapped)).toBe('other: boom');
   });
 
+  it('unwraps the payload of the plain objects componentize-js 0.19 throws for a WIT error', () => {
+    const thrown = { payload: { tag: 'other', val: 'InvalidColumnType(0, "value", Text)' } };
+    expect(describeError(thrown)).toBe('other: InvalidColumnType(0, "value", Text)');
+  });
+
   it('describes nested variant values', () => {
     expect(describeError({ tag: 'outer', val: { tag: 'inner', val: 'detail' } })).toBe('outer: inner: detail');
     expect(describeError({ tag: 'other', val: new Error('inside') })).toBe('other: inside');
