@@ -2,6 +2,7 @@
 import { Kv, Variables } from '@fermyon/spin-sdk';
 import type { Store } from './cache';
 import { createRouter } from './routes';
+import { warmUp } from './warm-up';
 
 // Not part of the DOM lib; this is the slice of the service-worker event the runtime dispatches.
 interface FetchEvent extends Event {
@@ -36,6 +37,8 @@ const router = createRouter({
   itemsMaxAge: readItemsMaxAge,
   log: (line) => console.error(line),
 });
+
+warmUp(createRouter);
 
 addEventListener('fetch', (event) => {
   const fetchEvent = event as FetchEvent;
