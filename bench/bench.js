@@ -256,14 +256,18 @@ async function sequentialLatency(servers, stores, redis, o) {
 
 /** autocannon on GET /items (warm cache) for every server, the order rotating every round. */
 async function loadRuns(servers, o) {
-  const ids = Object.keys(servers);
-  for (const id of ids) await runLoad({ url: `${servers[id].baseUrl}/items`, connections: 8, durationS: 1 });
+  // GET /items of every arm, and the app's /healthz (no store) on the first store, as `app:/healthz`.
+  const targets = Object.fromEntries(Object.entries(servers).map(([id, s]) => [id, { url: `${s.baseUrl}/items`, expectBody: CATALOG_BODY }]));
+  const app = Object.keys(servers).find((id) => id.startsWith('app:'));
+  targets['app:/healthz'] = { url: `${servers[app].baseUrl}/healthz`, expectBody: '{"status":"ok"}' };
+  const ids = Object.keys(targets);
+  for (const id of ids) await runLoad({ url: targets[id].url, connections: 8, durationS: 1 });
   const runs = Object.fromEntries(ids.map((id) => [id, Object.fromEntries(CONNECTIONS.map((c) => [c, []]))]));
   for (const c of CONNECTIONS) {
     for (let round = 0; round < o.rounds; round++) {
       for (let i = 0; i < ids.length; i++) {
         const id = ids[(i + round) % ids.length];
-        const r = await runLoad({ url: `${servers[id].baseUrl}/items`, connections: c, durationS: o.durationS, expectBody: CATALOG_BODY });
+        const r = await runLoad({ ...targets[id], connections: c, durationS: o.durationS });
         runs[id][c].push(r);
         say(`  ${id.padEnd(16)} c=${String(c).padEnd(2)} round ${round + 1}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms${r.bad ? `, ${r.bad} bad` : ''}`);
       }
