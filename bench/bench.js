@@ -52,6 +52,9 @@ Spin: deploy/spin-binary.js's findSpin (SPIN_BIN, PATH, or an install), else $SP
   --rounds <n>      rounds the arms alternate in (default 3; --quick 1)
   --out <dir>       where results.md goes (default bench/, with --quick bench/work/)
   --no-redis        the SQLite store only (no redis-server needed)
+  --compare-app <wasm>
+                    another build of the app (say, from an earlier commit) measured beside
+                    dist/'s on the Redis store: size, first start, kept-alive p50, req/s, RSS
   -h, --help        this text`;
 
 class UsageError extends Error {}
@@ -66,7 +69,7 @@ function parseOptions(argv) {
     ({ values } = parseArgs({
       args: argv,
       strict: true,
-      options: { quick: { type: 'boolean' }, duration: { type: 'string' }, rounds: { type: 'string' }, out: { type: 'string' }, 'no-redis': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: { quick: { type: 'boolean' }, duration: { type: 'string' }, rounds: { type: 'string' }, out: { type: 'string' }, 'no-redis': { type: 'boolean' }, 'compare-app': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     }));
   } catch (error) {
     throw new UsageError(String(error.message).split('\n')[0]);
@@ -80,8 +83,11 @@ function parseOptions(argv) {
   };
   const quick = Boolean(values.quick);
   if (values.out === '') throw new UsageError('--out: expected a directory');
+  const compareApp = values['compare-app'] && path.resolve(values['compare-app']);
+  if (compareApp && !fs.statSync(compareApp, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`--compare-app: no file ${compareApp}`);
+  if (compareApp && values['no-redis']) throw new UsageError('--compare-app: measured on the Redis store, so not with --no-redis');
   // requests: per latency scenario over all rounds; opsN: requests per Redis command count
-  return { help: Boolean(values.help), quick, noRedis: Boolean(values['no-redis']), requests: quick ? 30 : 150, opsN: quick ? 10 : 50,
+  return { help: Boolean(values.help), quick, compareApp, noRedis: Boolean(values['no-redis']), requests: quick ? 30 : 150, opsN: quick ? 10 : 50,
     durationS: int('duration', quick ? 1 : 4, 1, 60), rounds: int('rounds', quick ? 1 : 3, 1, 20), out: path.resolve(values.out ?? (quick ? WORK_DIR : BENCH_DIR)) };
 }
 
@@ -107,6 +113,10 @@ async function main(argv) {
   results.cacheWasEmpty = fs.readdirSync(home).length === 0;
 
   const wasm = { app: await ensureApp(ROOT, say) };
+  if (o.compareApp) {
+    wasm.compared = o.compareApp;
+    ARMS.compared = ARMS.app;
+  }
   for (const arm of ['floor', 'tutorial']) wasm[arm] = (await buildComponent({ root: ROOT, workDir: WORK_DIR, name: arm, entry: ARMS[arm].entry, say })).wasm;
   results.sizes = Object.fromEntries(Object.entries(wasm).map(([arm, f]) => [arm, fs.statSync(f).size]));
 
@@ -114,7 +124,7 @@ async function main(argv) {
   if (redis) say(`redis-server ${redisVersion} on ${redis.url}`);
 
   const launch = async (arm, store, name) => {
-    const dir = makeAppDir({ runDir, name, wasm: wasm[arm], root: ROOT, kind: arm === 'app' ? 'app' : 'fixture', store: ARMS[arm].store, redisUrl: store === 'redis' ? redis.url : null });
+    const dir = makeAppDir({ runDir, name, wasm: wasm[arm], root: ROOT, kind: ARMS[arm].entry ? 'fixture' : 'app', store: ARMS[arm].store, redisUrl: store === 'redis' ? redis.url : null });
     return startSpin({ bin: spin, home, name, ...dir });
   };
   // The first start of each component compiles it into the cache: timed, then stopped, so that no
@@ -148,6 +158,7 @@ async function main(argv) {
   say(`throughput at ${CONNECTIONS.join('/')} connections, ${o.rounds} round(s) of ${o.durationS} s…`);
   results.load = await loadRuns(servers, o);
   results.peakRssMiB = Object.fromEntries(Object.entries(servers).map(([id, s]) => [id, s.peakRssMiB()]));
+  if (o.compareApp) results.compare = await compareBuilds(servers['app:redis'], await launch('compared', 'redis', 'compared-redis'), o);
   if (redis) {
     results.paused = {};
     for (const arm of ['app', 'tutorial']) {
@@ -274,6 +285,30 @@ async function loadRuns(servers, o) {
     }
   }
   return runs;
+}
+
+/** The app as built and another build of it, alternating on the Redis store: kept-alive hit p50 and req/s at 8 connections. */
+async function compareBuilds(current, compared, o) {
+  say(`compared build: ${o.compareApp}, started in ${ms(compared.startMs)}; ${o.rounds} round(s)…`);
+  const builds = { current, compared };
+  const runs = { current: { p50: [], rps: [] }, compared: { p50: [], rps: [] } };
+  for (let round = 0; round < o.rounds; round++) {
+    for (const name of round % 2 ? ['compared', 'current'] : ['current', 'compared']) {
+      const agent = keepAliveAgent();
+      const times = [];
+      for (let i = 0; i < 10 + 50; i++) {
+        const res = await request(builds[name].baseUrl, { agent });
+        if (i >= 10) times.push(res.ms);
+      }
+      agent.destroy();
+      runs[name].p50.push(percentile(times, 50));
+      runs[name].rps.push((await runLoad({ url: `${builds[name].baseUrl}/items`, connections: 8, durationS: o.durationS, expectBody: CATALOG_BODY })).rps);
+      say(`  ${name.padEnd(8)} round ${round + 1}: p50 ${runs[name].p50.at(-1).toFixed(2)} ms, ${runs[name].rps.at(-1).toFixed(0)} req/s`);
+    }
+  }
+  const peakRssMiB = { current: current.peakRssMiB(), compared: compared.peakRssMiB() };
+  await compared.stop();
+  return { runs, peakRssMiB };
 }
 
 /**

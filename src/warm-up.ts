@@ -5,8 +5,8 @@ import type { App, RouterDeps } from './routes';
  * Sends one request of every kind through an app built with in-memory stand-ins for the store and
  * the variables. Called at module load, which componentize-js runs while pre-initializing the
  * component at build time: Spin starts every request from that snapshot, so what the engine builds
- * lazily on first use (function bytecode, regular-expression code, object shapes) is built once
- * here instead of on every request. Nothing of it is kept, and nothing calls the host (the clock is
+ * lazily on first use and keeps in the snapshot (function bytecode, object shapes) is built once
+ * here instead of on every request (docs/request-cost.md). Nothing of it is kept, and nothing calls the host (the clock is
  * one: `performance.now()` traps while pre-initializing).
  */
 export function warmUp(createApp: (deps: RouterDeps) => App): void {

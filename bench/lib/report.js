@@ -2,6 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { median } from './http.js';
 
 const sh = (cmd, args) => {
@@ -90,6 +91,13 @@ export function renderMarkdown(r) {
       const hz = lat(id, 'GET /healthz');
       return [store, LABEL[arm], f(rps(id, 8) / rps('floor', 8), 2), `${f(lat(id, 'GET /items, hit').p50 - floorHit.p50, 2)} ms`, hz ? `${f(hz.p50 - floorHit.p50, 2)} ms` : '—'];
     }))));
+
+  if (r.compare) {
+    const row = (name, wasm) => [name === 'current' ? 'this build (`dist/`)' : `\`${path.basename(r.options.compareApp)}\``, `${f(r.sizes[wasm] / 2 ** 20, 2)} MiB`, `${f(r.firstStartMs[wasm], 0)} ms`,
+      f(median(r.compare.runs[name].p50), 2), f(median(r.compare.runs[name].rps), 0), `${f(r.compare.peakRssMiB[name], 0)} MiB`];
+    p('## Another build of the app', `\`--compare-app\`: the app as built and another build of it on the Redis store, alternating in ${o.rounds} round(s), medians: kept-alive p50 of a hit (50 requests per round) and hit throughput at 8 connections; first start with an empty compile cache; peak RSS after the runs.`,
+      table(['build', 'size', 'first start', 'hit p50 ms', 'req/s (8 conn.)', 'peak RSS'], [row('current', 'app'), row('compared', 'compared')]));
+  }
 
   if (r.paused) {
     p('## Redis paused (SIGSTOP)', `With the cache warm, redis-server is stopped and ${r.paused.app.attempts.length} GET /items are sent at once, each on its own connection with a ${r.paused.app.timeoutMs / 1000} s client timeout; then SIGCONT, and a GET every 50 ms until one is a hit (at most ${r.paused.app.limitMs / 1000} s). Spin's Redis store has no operation timeout of its own.`,
