@@ -158,7 +158,8 @@ async function main(argv) {
   say(`throughput at ${CONNECTIONS.join('/')} connections, ${o.rounds} round(s) of ${o.durationS} s…`);
   results.load = await loadRuns(servers, o);
   results.peakRssMiB = Object.fromEntries(Object.entries(servers).map(([id, s]) => [id, s.peakRssMiB()]));
-  if (o.compareApp) results.compare = await compareBuilds(servers['app:redis'], await launch('compared', 'redis', 'compared-redis'), o);
+  // Both fresh, so that their peak RSS covers the same requests.
+  if (o.compareApp) results.compare = await compareBuilds(await launch('app', 'redis', 'current-redis'), await launch('compared', 'redis', 'compared-redis'), o);
   if (redis) {
     results.paused = {};
     for (const arm of ['app', 'tutorial']) {
@@ -289,7 +290,7 @@ async function loadRuns(servers, o) {
 
 /** The app as built and another build of it, alternating on the Redis store: kept-alive hit p50 and req/s at 8 connections. */
 async function compareBuilds(current, compared, o) {
-  say(`compared build: ${o.compareApp}, started in ${ms(compared.startMs)}; ${o.rounds} round(s)…`);
+  say(`compared build: ${o.compareApp}; ${o.rounds} round(s)…`);
   const builds = { current, compared };
   const runs = { current: { p50: [], rps: [] }, compared: { p50: [], rps: [] } };
   for (let round = 0; round < o.rounds; round++) {
@@ -307,6 +308,7 @@ async function compareBuilds(current, compared, o) {
     }
   }
   const peakRssMiB = { current: current.peakRssMiB(), compared: compared.peakRssMiB() };
+  await current.stop();
   await compared.stop();
   return { runs, peakRssMiB };
 }

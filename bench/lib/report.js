@@ -2,7 +2,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { median } from './http.js';
 
 const sh = (cmd, args) => {
@@ -93,9 +92,9 @@ export function renderMarkdown(r) {
     }))));
 
   if (r.compare) {
-    const row = (name, wasm) => [name === 'current' ? 'this build (`dist/`)' : `\`${path.basename(r.options.compareApp)}\``, `${f(r.sizes[wasm] / 2 ** 20, 2)} MiB`, `${f(r.firstStartMs[wasm], 0)} ms`,
+    const row = (name, wasm) => [name === 'current' ? 'this build (`dist/`)' : 'the `--compare-app` build', `${f(r.sizes[wasm] / 2 ** 20, 2)} MiB`, `${f(r.firstStartMs[wasm], 0)} ms`,
       f(median(r.compare.runs[name].p50), 2), f(median(r.compare.runs[name].rps), 0), `${f(r.compare.peakRssMiB[name], 0)} MiB`];
-    p('## Another build of the app', `\`--compare-app\`: the app as built and another build of it on the Redis store, alternating in ${o.rounds} round(s), medians: kept-alive p50 of a hit (50 requests per round) and hit throughput at 8 connections; first start with an empty compile cache; peak RSS after the runs.`,
+    p('## Another build of the app', `\`--compare-app\`: the app as built and another build of it, each freshly started on the Redis store, alternating in ${o.rounds} round(s), medians: kept-alive p50 of a hit (50 requests per round) and hit throughput at 8 connections; first start with an empty compile cache; peak RSS after the runs.`,
       table(['build', 'size', 'first start', 'hit p50 ms', 'req/s (8 conn.)', 'peak RSS'], [row('current', 'app'), row('compared', 'compared')]));
   }
 
