@@ -44,7 +44,7 @@ const USAGE = `Usage: npm run bench -- [options]
 
 Serves the no-store floor, the app and the tutorial's handler pattern on real Spin, on a Redis
 store (a loopback redis-server it starts) and on the SQLite store, and writes results.md.
-Spin: deploy/spin-binary.js's findSpin (SPIN_BIN, PATH, or an install), else $SPIN_BIN.
+Spin: found as npm start finds it (SPIN_BIN, PATH, its cache, or an install).
 
   --quick           a short run (≈1 min once compiled: 1 round, 1 s load runs, the compile
                     cache kept in bench/work/quick-home/) into bench/work/

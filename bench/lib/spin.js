@@ -2,17 +2,12 @@
 // port, and the peak RSS of its process group (`spin up` serves through a `spin trigger http` child).
 import fs from 'node:fs';
 import path from 'node:path';
+import { SpinUnavailableError, findSpin } from '../../deploy/spin-binary.js';
 import { spawnTracked, stopChild } from './procs.js';
 
-/** The Spin CLI: deploy/spin-binary.js's findSpin, else $SPIN_BIN while that file does not exist. */
+/** The Spin CLI as `npm start` finds it (deploy/spin-binary.js), or `{ error }` with its one-line reason. */
 export async function resolveSpin(log) {
-  const mod = await import('../../deploy/spin-binary.js').catch((error) => {
-    if (error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes('spin-binary')) return null;
-    throw error;
-  });
-  if (mod) return mod.findSpin({ env: process.env, log }).catch((error) => (error instanceof mod.SpinUnavailableError ? { error: error.message } : Promise.reject(error)));
-  const bin = process.env.SPIN_BIN?.trim();
-  return bin ? path.resolve(bin) : { error: 'deploy/spin-binary.js is missing and SPIN_BIN is not set: set SPIN_BIN=/path/to/spin' };
+  return findSpin({ env: process.env, log }).catch((error) => (error instanceof SpinUnavailableError ? { error: error.message } : Promise.reject(error)));
 }
 
 /**

@@ -3,8 +3,9 @@
  * Spin once, the way `npm start` does (deploy/spin-binary.js), and hands it to every test file as
  * SPIN_BIN; without one (and without CI=true) the end-to-end files are skipped.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { hasTool } from '../deploy/fakes';
 
 export const APP_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -16,7 +17,7 @@ const spinBin = (): string | undefined => process.env.SPIN_BIN?.trim() || undefi
  */
 export function skipWithout(...programs: string[]): boolean {
   if (!spinBin()) return true;
-  const missing = programs.filter((name) => spawnSync('sh', ['-c', 'command -v "$0"', name], { stdio: 'ignore' }).status !== 0);
+  const missing = programs.filter((name) => !hasTool(name));
   if (missing.length === 0) return false;
   if (process.env.CI) return false;
   console.warn(`[test] skipping: ${missing.join(' and ')} not found on PATH`);
