@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npm run bench`: three components built with the same toolchain, served by real Spin side by side
+// `npm run bench`: four components built with the same toolchain, served by real Spin side by side
 // on a Redis store (a loopback redis-server started here) and on the SQLite store: the no-store
-// floor (fixtures/baseline.js), the app (dist/) and the article's handler pattern
-// (fixtures/tutorial.ts). Writes results.md; see its "How to read" paragraph for what is measured.
+// floor (fixtures/baseline.js), the app (dist/), the least a hit can do (fixtures/least-hit.ts) and
+// the article's handler pattern (fixtures/tutorial.ts). Writes results.md; see its "How to read"
+// paragraph for what is measured.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,12 +38,16 @@ const ARMS = {
     isHit: (res) => res.headers['x-served-from-cache'] === 'true',
     isMiss: (res) => res.headers['x-served-from-cache'] === 'false',
   },
+  least: { entry: 'bench/fixtures/least-hit.ts', store: true, key: 'least-hit' },
   tutorial: { entry: 'bench/fixtures/tutorial.ts', store: true, key: 'items' },
 };
+const STORE_ARMS = Object.keys(ARMS).filter((arm) => ARMS[arm].store);
+const FIXTURES = Object.keys(ARMS).filter((arm) => ARMS[arm].entry);
 
 const USAGE = `Usage: npm run bench -- [options]
 
-Serves the no-store floor, the app and the tutorial's handler pattern on real Spin, on a Redis
+Serves the no-store floor, the app, the least a hit can do and the tutorial's handler pattern
+on real Spin, on a Redis
 store (a loopback redis-server it starts) and on the SQLite store, and writes results.md.
 Spin: found as npm start finds it (SPIN_BIN, PATH, its cache, or an install).
 
@@ -100,7 +105,7 @@ async function main(argv) {
   const redisVersion = o.noRedis ? null : redisServerVersion();
   if (!o.noRedis && !redisVersion) throw new Fatal('redis-server is not on PATH: install it (Debian package redis-server) or pass --no-redis');
   const stores = o.noRedis ? ['sqlite'] : ['redis', 'sqlite'];
-  const results = { options: o, argv, stores, facts: machineFacts(ROOT, spin, redisVersion) };
+  const results = { options: o, argv, stores, facts: machineFacts(ROOT, spin, redisVersion), arms: ARMS };
   say(`${results.facts.spin} (${spin}); stores: ${stores.join(', ')}; ${o.rounds} round(s), ${o.durationS} s per load run`);
 
   fs.mkdirSync(WORK_DIR, { recursive: true });
@@ -117,7 +122,7 @@ async function main(argv) {
     wasm.compared = o.compareApp;
     ARMS.compared = ARMS.app;
   }
-  for (const arm of ['floor', 'tutorial']) wasm[arm] = (await buildComponent({ root: ROOT, workDir: WORK_DIR, name: arm, entry: ARMS[arm].entry, say })).wasm;
+  for (const arm of FIXTURES) wasm[arm] = (await buildComponent({ root: ROOT, workDir: WORK_DIR, name: arm, entry: ARMS[arm].entry, say })).wasm;
   results.sizes = Object.fromEntries(Object.entries(wasm).map(([arm, f]) => [arm, fs.statSync(f).size]));
 
   const redis = o.noRedis ? null : await startRedis({ workDir: runDir });
@@ -139,7 +144,7 @@ async function main(argv) {
   }
   const servers = {};
   results.startMs = {};
-  for (const [arm, store] of [['floor', null], ...['app', 'tutorial'].flatMap((a) => stores.map((st) => [a, st]))]) {
+  for (const [arm, store] of [['floor', null], ...STORE_ARMS.flatMap((a) => stores.map((st) => [a, st]))]) {
     const id = store ? `${arm}:${store}` : arm;
     const s = await launch(arm, store, id.replace(':', '-'));
     servers[id] = { ...s, arm, store, spec: ARMS[arm] };
@@ -151,7 +156,7 @@ async function main(argv) {
   if (redis) {
     say('Redis commands per request (INFO commandstats)…');
     results.ops = {};
-    for (const arm of ['app', 'tutorial']) results.ops[arm] = await countRedisOps(servers[`${arm}:redis`], redis, o.opsN);
+    for (const arm of STORE_ARMS) results.ops[arm] = await countRedisOps(servers[`${arm}:redis`], redis, o.opsN);
   }
   say(`kept-alive latency, one connection, ${o.requests} requests per scenario…`);
   results.latency = await sequentialLatency(servers, stores, redis, o);
@@ -236,8 +241,8 @@ async function countRedisOps(server, redis, n) {
 async function sequentialLatency(servers, stores, redis, o) {
   const scenarios = [{ id: 'floor', what: 'GET /items' }];
   for (const store of stores) {
-    for (const arm of ['app', 'tutorial']) scenarios.push({ id: `${arm}:${store}`, what: 'GET /items, hit' });
-    if (store === 'redis') for (const arm of ['app', 'tutorial']) scenarios.push({ id: `${arm}:${store}`, what: 'GET /items, miss', miss: true });
+    for (const arm of STORE_ARMS) scenarios.push({ id: `${arm}:${store}`, what: 'GET /items, hit' });
+    if (store === 'redis') for (const arm of STORE_ARMS) scenarios.push({ id: `${arm}:${store}`, what: 'GET /items, miss', miss: true });
     scenarios.push({ id: `app:${store}`, what: 'GET /healthz', path: '/healthz' });
   }
   const agents = Object.fromEntries(Object.keys(servers).map((id) => [id, keepAliveAgent()]));

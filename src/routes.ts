@@ -82,8 +82,25 @@ export function createRouter(deps: RouterDeps): App {
   // Touches the store on purpose, for a readiness probe with a timeout (see ./readiness).
   const ready = (): Response => checkReadiness(openStore, log);
 
-  const methodNotAllowed = (allowed: string) => (): Response =>
-    errorResponse(405, 'method not allowed', { allow: allowed });
+  // Every path with the handler of each method it allows; the first entry is the one hits use.
+  // Only these method-specific routes are registered: itty-router tests a request against the
+  // routes of its own method only, and on Spin each route's regular expression is compiled anew
+  // for every request (docs/request-cost.md).
+  const routes: Record<string, Record<string, (request: Request) => Response>> = {
+    '/items': { GET: serveItems, HEAD: serveItems },
+    '/healthz': { GET: health, HEAD: health },
+    '/readyz': { GET: ready, HEAD: ready },
+    '/cache': { DELETE: clear },
+  };
+
+  // No route answered: a known path (itty-router's patterns also accept trailing slashes) with
+  // another method gets 405 naming the methods it allows; anything else is 404.
+  const notRouted = (request: Request): Response => {
+    const allowed = routes[new URL(request.url).pathname.replace(/\/+$/, '')];
+    return allowed
+      ? errorResponse(405, 'method not allowed', { allow: Object.keys(allowed).join(', ') })
+      : errorResponse(404, 'not found');
+  };
 
   const router = Router<Request, [], Response>({
     // Only genuine bugs get here: every cache failure is handled where it happens.
@@ -96,23 +113,14 @@ export function createRouter(deps: RouterDeps): App {
       return errorResponse(500, 'internal error');
     },
     finally: [
-      (response: Response | undefined) => response ?? errorResponse(404, 'not found'),
+      (response: Response | undefined, request: Request) => response ?? notRouted(request),
       (response: Response, request: Request) => (request.method === 'HEAD' ? withoutBody(response) : response),
     ],
   });
 
-  router
-    .get('/items', serveItems)
-    .head('/items', serveItems)
-    .all('/items', methodNotAllowed('GET, HEAD'))
-    .delete('/cache', clear)
-    .all('/cache', methodNotAllowed('DELETE'))
-    .get('/healthz', health)
-    .head('/healthz', health)
-    .all('/healthz', methodNotAllowed('GET, HEAD'))
-    .get('/readyz', ready)
-    .head('/readyz', ready)
-    .all('/readyz', methodNotAllowed('GET, HEAD'));
+  for (const [path, handlers] of Object.entries(routes)) {
+    for (const [method, handler] of Object.entries(handlers)) router[method]!(path, handler);
+  }
 
   return { fetch: (request) => router.fetch(request) };
 }

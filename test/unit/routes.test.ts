@@ -331,6 +331,8 @@ describe('methods that a known path does not allow', () => {
     ['POST', '/healthz', 'GET, HEAD'],
     ['DELETE', '/healthz', 'GET, HEAD'],
     ['POST', '/items?x=1', 'GET, HEAD'],
+    ['POST', '/items/', 'GET, HEAD'],
+    ['PUT', '/readyz//', 'GET, HEAD'],
   ])('%s %s answers a JSON 405 with Allow: %s and touches no store', async (method, path, allow) => {
     const { opens, deps } = setup();
 
