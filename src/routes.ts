@@ -42,7 +42,6 @@ export function createRouter(deps: RouterDeps): App {
   };
 
   const serveItems = (request: Request): Response => {
-    // Read before the store: with a large value in the store, calls after the read are the risky ones.
     const cacheControl = itemsCacheControl();
     // cacheAside absorbs every store failure, so nothing here can turn a cache problem into a 500.
     const { body, outcome, storeMs } = cacheAside({
