@@ -245,15 +245,19 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # write_private_file PATH CMD...: run CMD with its stdout going to PATH, which is created with mode
-# 600 from the start (mktemp in the target directory, then an atomic rename). The directory is
+# 600 from the start (a new file in the target directory, then an atomic rename). The directory is
 # created with mode 700 when missing. Nothing is left behind on failure or interruption.
 write_private_file() {
   local path=$1 dir tmp
   shift
   dir="$(dirname "$path")"
   (umask 077 && mkdir -p "$dir") || die "cannot create directory $dir"
-  tmp="$(umask 077 && mktemp "$dir/.$(basename "$path").XXXXXX")" || die "cannot create a temporary file in $dir"
+  # Registered for clean-up before it exists, so that a signal between creating and registering it
+  # cannot leave it behind. $$ keeps the name apart from any other live run's; noclobber (O_EXCL)
+  # refuses a file left by a run that was killed outright, which the clean-up then removes.
+  tmp="$dir/.$(basename "$path").$$.$RANDOM"
   TEMP_FILES+=("$tmp")
+  (umask 077 && set -o noclobber && : >"$tmp") || die "cannot create a temporary file in $dir"
   if "$@" >"$tmp"; then
     chmod 600 "$tmp"
     mv -f "$tmp" "$path"
