@@ -47,8 +47,8 @@ const FIXTURES = Object.keys(ARMS).filter((arm) => ARMS[arm].entry);
 const USAGE = `Usage: npm run bench -- [options]
 
 Serves the no-store floor, the app, the least a hit can do and the tutorial's handler pattern
-on real Spin, on a Redis
-store (a loopback redis-server it starts) and on the SQLite store, and writes results.md.
+on real Spin, on a Redis store (a loopback redis-server it starts) and on the SQLite store, and
+writes results.md.
 Spin: found as npm start finds it (SPIN_BIN, PATH, its cache, or an install).
 
   --quick           a short run (≈1 min once compiled: 1 round, 1 s load runs, the compile

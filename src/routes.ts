@@ -81,10 +81,10 @@ export function createRouter(deps: RouterDeps): App {
   // Touches the store on purpose, for a readiness probe with a timeout (see ./readiness).
   const ready = (): Response => checkReadiness(openStore, log);
 
-  // Every path with the handler of each method it allows; the first entry is the one hits use.
-  // Only these method-specific routes are registered: itty-router tests a request against the
-  // routes of its own method only, and on Spin each route's regular expression is compiled anew
-  // for every request (docs/request-cost.md).
+  // Every path with the handler of each method it allows. Only these method-specific routes are
+  // registered: itty-router tests a request against the routes of its own method only, in order,
+  // and on Spin each route's regular expression is compiled anew for every request
+  // (docs/request-cost.md). So /items comes first: a hit is tested against one pattern.
   const routes: Record<string, Record<string, (request: Request) => Response>> = {
     '/items': { GET: serveItems, HEAD: serveItems },
     '/healthz': { GET: health, HEAD: health },
