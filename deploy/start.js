@@ -3,36 +3,21 @@
 // build watches (the `watch` globs of spin.toml, as `spin build --up` would). With -h/--help it only
 // shows `spin up --help`, building nothing.
 import { execSync, spawn } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
+import { globSync } from 'tinyglobby';
 import { SpinUnavailableError, findSpin } from './spin-binary.js';
 
 const args = process.argv.slice(2);
 const wantsHelp = args.some((arg) => arg === '-h' || arg === '--help');
 
-/** Newest modification time among the files matching simple globs (`dir/**\/*.ext`, `*.json`, plain paths). */
+/** Newest modification time among the files under `appDir` that match `globs`. */
 function newestMtime(appDir, globs) {
   let newest = 0;
-  for (const glob of globs) {
-    const starAt = glob.search(/[*?]/);
-    const base = starAt < 0 ? '' : glob.slice(0, glob.lastIndexOf('/', starAt) + 1);
-    const pattern = new RegExp(`^${glob.split(/(\*\*\/|\*|\?)/).map((part) =>
-      part === '**/' ? '(?:.*/)?' : part === '*' ? '[^/]*' : part === '?' ? '[^/]' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&')).join('')}$`);
-    let candidates = [glob];
-    if (starAt >= 0) {
-      try {
-        candidates = readdirSync(path.join(appDir, base || '.'), { recursive: true }).map((f) => base + String(f).split(path.sep).join('/'));
-      } catch {
-        candidates = [];
-      }
-    }
-    for (const file of candidates) {
-      if (!pattern.test(file)) continue;
-      const stat = statSync(path.join(appDir, file), { throwIfNoEntry: false });
-      if (stat?.isFile()) newest = Math.max(newest, stat.mtimeMs);
-    }
+  for (const file of globSync(globs, { cwd: appDir, absolute: true, dot: true })) {
+    newest = Math.max(newest, statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0);
   }
   return newest;
 }
