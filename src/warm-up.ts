@@ -6,8 +6,8 @@ import type { App, RouterDeps } from './routes';
  * the variables. Called at module load, which componentize-js runs while pre-initializing the
  * component at build time: Spin starts every request from that snapshot, so what the engine builds
  * lazily on first use and keeps in the snapshot (function bytecode, object shapes) is built once
- * here instead of on every request (docs/request-cost.md). Nothing of it is kept, and nothing calls the host (the clock is
- * one: `performance.now()` traps while pre-initializing).
+ * here instead of on every request (docs/request-cost.md). Nothing of it is kept, and nothing
+ * calls the host (the clock is one: `performance.now()` traps while pre-initializing).
  */
 export function warmUp(createApp: (deps: RouterDeps) => App): void {
   const values = new Map<string, Uint8Array>();
